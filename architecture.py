@@ -1,0 +1,150 @@
+"""The original's three encoder/decoder pairs and the beta-VAE loss.
+
+Every script builds its model through `build_model`, so training, the figure scripts, the
+metrics and the benchmark share one definition. A model maps images [B, 32, 32, 1] to a
+flat latent [B, num_latents] and back to logits [B, 32, 32, 1].
+"""
+
+import tensorflow as tf
+from tensorflow import keras
+
+from data import IMAGE_SIZE
+
+CONV_STDDEV = 0.01  # the original's conv/deconv weight stddev and bias
+
+
+def _dense(units, weight_init, activation="elu"):
+    return keras.layers.Dense(
+        units, activation=activation,
+        kernel_initializer=keras.initializers.TruncatedNormal(stddev=weight_init),
+        bias_initializer=keras.initializers.Constant(weight_init))
+
+
+def _conv(filters, kernel, stride, activation="elu", transpose=False):
+    layer = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
+    return layer(
+        filters, kernel, strides=stride, padding="same", activation=activation,
+        kernel_initializer=keras.initializers.TruncatedNormal(stddev=CONV_STDDEV),
+        bias_initializer=keras.initializers.Constant(CONV_STDDEV))
+
+
+def _deconv(filters, kernel, stride, activation="elu"):
+    return _conv(filters, kernel, stride, activation, transpose=True)
+
+
+class VAE(tf.Module):
+    """An encoder whose output holds mean and log-variance halves, and a decoder to logits.
+
+    `split_axis` is the axis of the encoder output that holds [mean, log_var]; both halves
+    are flattened to [B, num_latents], and `decode` reshapes z to `latent_shape` first.
+    """
+
+    def __init__(self, name, encoder_layers, decoder_layers, latent_shape):
+        super().__init__(name=name)
+        self.latent_shape = tuple(latent_shape)
+        self.num_latents = 1
+        for d in self.latent_shape:
+            self.num_latents *= d
+        self.encoder = keras.Sequential(
+            [keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1))] + encoder_layers, name="encoder")
+        self.decoder = keras.Sequential(
+            [keras.Input(self.latent_shape)] + decoder_layers, name="decoder")
+
+    def encode(self, images, training=False):
+        """images [B, 32, 32, 1] -> (mean, log_var), each [B, num_latents]."""
+        out = self.encoder(images, training=training)
+        mean, log_var = tf.split(out, 2, axis=-1)
+        return (tf.reshape(mean, [-1, self.num_latents]),
+                tf.reshape(log_var, [-1, self.num_latents]))
+
+    def decode(self, z):
+        """z [B, num_latents] -> logits [B, 32, 32, 1]."""
+        logits = self.decoder(tf.reshape(z, (-1,) + self.latent_shape))
+        return tf.reshape(logits, [-1, IMAGE_SIZE, IMAGE_SIZE, 1])
+
+    @property
+    def variables(self):
+        return self.encoder.variables + self.decoder.variables
+
+    @property
+    def trainable_variables(self):
+        return self.encoder.trainable_variables + self.decoder.trainable_variables
+
+    def count_params(self):
+        return self.encoder.count_params() + self.decoder.count_params()
+
+
+def fully_connected(hidden_size, weight_init, keep_prob):
+    """1024 -> 1200 -> 1200 -> 2h | h -> 1200 -> 1200 -> 1200 -> 1024."""
+    del keep_prob  # the original's FC model has no dropout
+    encoder = [keras.layers.Flatten(), _dense(1200, weight_init), _dense(1200, weight_init),
+               _dense(2 * hidden_size, weight_init, activation=None)]
+    decoder = [_dense(1200, weight_init), _dense(1200, weight_init), _dense(1200, weight_init),
+               _dense(IMAGE_SIZE * IMAGE_SIZE, weight_init, activation=None)]
+    return VAE("fully_connected", encoder, decoder, [hidden_size])
+
+
+def conv(hidden_size, weight_init, keep_prob):
+    """Three 3x3 convs and a 1x1 to 8x8x4, fc 128, dropout, fc 2h; mirrored decoder."""
+    encoder = [_conv(8, 3, 2), _conv(8, 3, 1), _conv(8, 3, 2), _conv(4, 1, 1),
+               keras.layers.Flatten(), _dense(128, weight_init)]
+    if keep_prob < 1.0:
+        encoder.append(keras.layers.Dropout(1.0 - keep_prob))
+    encoder.append(_dense(2 * hidden_size, weight_init, activation=None))
+    decoder = [_dense(128, weight_init), _dense(256, weight_init),
+               keras.layers.Reshape((8, 8, 4)),
+               _deconv(8, 1, 1), _deconv(8, 3, 2), _deconv(8, 3, 1),
+               _deconv(1, 3, 2, activation=None)]
+    return VAE("conv", encoder, decoder, [hidden_size])
+
+
+def all_conv(hidden_size, weight_init, keep_prob):
+    """Convolutions only, down to a 4x4 map of h latents; transposed convs back up."""
+    del weight_init, keep_prob  # no fc layers, no dropout
+    encoder = [_conv(8, 3, 2), _conv(8, 3, 1), _conv(16, 3, 2), _conv(8, 3, 1),
+               _conv(8, 3, 1), _conv(2 * hidden_size, 3, 2, activation=None)]
+    decoder = [_deconv(8, 3, 2), _deconv(8, 3, 1), _deconv(16, 3, 1), _deconv(8, 3, 2),
+               _deconv(8, 3, 1), _deconv(1, 3, 2, activation=None)]
+    return VAE("all_conv", encoder, decoder, [4, 4, hidden_size])
+
+
+MODELS = {"fully_connected": fully_connected, "conv": conv, "all_conv": all_conv}
+
+
+def build_model(model, hidden_size, weight_init=0.1, keep_prob=1.0):
+    """The registry's builder for `model`, called with the run's settings."""
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
+    return MODELS[model](hidden_size, weight_init, keep_prob)
+
+
+def kl_divergence(mean, log_var):
+    """KL(N(mean, exp(log_var)) || N(0, 1)) per example, summed over latents: [B]."""
+    return 0.5 * tf.reduce_sum(tf.square(mean) + tf.exp(log_var) - log_var - 1.0, axis=-1)
+
+
+def reconstruction_loss(images, logits):
+    """Bernoulli cross-entropy of the images under sigmoid(logits), summed over pixels: [B]."""
+    xent = tf.nn.sigmoid_cross_entropy_with_logits(labels=images, logits=logits)
+    return tf.reduce_sum(tf.reshape(xent, [tf.shape(images)[0], -1]), axis=-1)
+
+
+def sample_latent(mean, log_var, seed):
+    """Reparameterised z = mean + exp(log_var / 2) * eps, eps from a stateless seed."""
+    eps = tf.random.stateless_normal(tf.shape(mean), seed)
+    return mean + tf.exp(0.5 * log_var) * eps
+
+
+def vae_loss(model, images, beta, seed, training=True):
+    """The original's objective, summed over the batch, and its per-image parts.
+
+    Returns (loss, reconstruction [B], kl [B], stddev [B, num_latents]); loss is
+    sum(reconstruction) + beta * sum(kl).
+    """
+    mean, log_var = model.encode(images, training=training)
+    z = sample_latent(mean, log_var, seed)
+    logits = model.decode(z)
+    recon = reconstruction_loss(images, logits)
+    kl = kl_divergence(mean, log_var)
+    loss = tf.reduce_sum(recon) + beta * tf.reduce_sum(kl)
+    return loss, recon, kl, tf.exp(0.5 * log_var)

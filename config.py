@@ -1,0 +1,100 @@
+"""A run's settings as one frozen object, its checks, and the run directory it names."""
+
+import dataclasses
+import json
+import os
+
+import data
+from architecture import MODELS
+
+CONFIG_FILE = "config.json"
+
+# Settings that may change when a run is resumed; every other one must match config.json.
+# (train_dir is part of the directory's name, so it matches by construction.)
+RESUMABLE = ("max_step", "checkpoint_every", "log_every", "steps_per_call", "train_dir")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Every flag of main.py. Defaults are the original's."""
+    model: str = "conv"
+    num_balls: int = 1
+    beta: float = 0.1
+    hidden_size: int = 32
+    max_step: int = 100000
+    lr: float = 1e-3
+    batch_size: int = 128
+    weight_init: float = 0.1
+    keep_prob: float = 1.0
+    train_dir: str = "./checkpoints/train_store"
+    friction: bool = False
+    sampler: str = "iid"
+    seed: int = 0
+    checkpoint_every: int = 1000
+    log_every: int = 100
+    steps_per_call: int = 10
+
+    @property
+    def run_dir(self):
+        """The original's run directory: <train_dir>_model_<m>_num_balls_<n>_beta_<beta>."""
+        return run_dir(self.train_dir, self.model, self.num_balls, self.beta)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Builds a Config from a dict, ignoring keys this version does not know."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    @classmethod
+    def load(cls, directory):
+        with open(os.path.join(directory, CONFIG_FILE)) as f:
+            return cls.from_dict(json.load(f))
+
+    def save(self, directory):
+        path = os.path.join(directory, CONFIG_FILE)
+        with open(path + ".tmp", "w") as f:
+            f.write(self.to_json() + "\n")
+        os.replace(path + ".tmp", path)
+
+
+def run_dir(train_dir, model, num_balls, beta):
+    return f"{train_dir}_model_{model}_num_balls_{num_balls}_beta_{float(beta)}"
+
+
+def _positive(name, value):
+    return None if value > 0 else f"--{name}={value!r}: must be > 0"
+
+
+def validate(config):
+    """Returns a list of one-line problems with config (empty when it is usable)."""
+    problems = []
+    if config.model not in MODELS:
+        problems.append(f"--model={config.model!r}: must be one of {', '.join(sorted(MODELS))}")
+    if config.sampler not in data.SAMPLERS:
+        problems.append(f"--sampler={config.sampler!r}: must be one of {', '.join(data.SAMPLERS)}")
+    if config.beta < 0:
+        problems.append(f"--beta={config.beta!r}: must be >= 0")
+    if not 0 < config.keep_prob <= 1:
+        problems.append(f"--keep_prob={config.keep_prob!r}: must be in (0, 1]")
+    if config.max_step < 0:
+        problems.append(f"--max_step={config.max_step!r}: must be >= 0")
+    for name in ("batch_size", "hidden_size", "lr", "weight_init", "checkpoint_every",
+                 "log_every", "steps_per_call"):
+        problem = _positive(name, getattr(config, name))
+        if problem:
+            problems.append(problem)
+    try:
+        data.check_num_balls(config.num_balls)
+    except ValueError as e:
+        problems.append(f"--num_balls={config.num_balls!r}: {e}")
+    return problems
+
+
+def resume_conflicts(config, saved):
+    """One line per setting of config that differs from the saved run's config."""
+    return [f"--{name}={getattr(config, name)!r} but the run was started with {name}="
+            f"{getattr(saved, name)!r}" for name in (f.name for f in dataclasses.fields(Config))
+            if name not in RESUMABLE and getattr(config, name) != getattr(saved, name)]

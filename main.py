@@ -1,0 +1,71 @@
+"""Trains one beta-VAE on ball images (the original's main.py and its flags).
+
+    python main.py --model=fully_connected --num_balls=2 --beta=1.0 --hidden_size=10 \
+        --lr=5e-5 --weight_init=0.01 --max_step=200
+
+Writes <train_dir>_model_<model>_num_balls_<n>_beta_<beta>/ and resumes it when it exists.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags, logging  # noqa: E402
+
+import data  # noqa: E402
+from architecture import MODELS  # noqa: E402
+from config import Config, validate  # noqa: E402
+
+defaults = Config()
+flags.DEFINE_enum("model", defaults.model, sorted(MODELS), "Encoder/decoder pair.")
+flags.DEFINE_integer("num_balls", defaults.num_balls, "Balls per image.")
+flags.DEFINE_float("beta", defaults.beta, "Weight of the KL term.")
+flags.DEFINE_integer("hidden_size", defaults.hidden_size,
+                     "Latent size (all_conv: latent channels of its 4x4 map).")
+flags.DEFINE_integer("max_step", defaults.max_step, "Train until this step.")
+flags.DEFINE_float("lr", defaults.lr, "Adam learning rate.")
+flags.DEFINE_integer("batch_size", defaults.batch_size, "Images per step.")
+flags.DEFINE_float("weight_init", defaults.weight_init,
+                   "Stddev of fully connected weights, and their bias.")
+flags.DEFINE_float("keep_prob", defaults.keep_prob, "Dropout keep probability (conv).")
+flags.DEFINE_string("train_dir", defaults.train_dir, "Prefix of the run directory.")
+flags.DEFINE_bool("friction", defaults.friction, "Friction and gravity (trajectory sampler).")
+flags.DEFINE_enum("sampler", defaults.sampler, list(data.SAMPLERS),
+                  "iid: independent positions; trajectory: the original's bouncing balls.")
+flags.DEFINE_integer("seed", defaults.seed, "Seeds the weights, the data and the noise.")
+flags.DEFINE_integer("checkpoint_every", defaults.checkpoint_every, "Steps between checkpoints.")
+flags.DEFINE_integer("log_every", defaults.log_every, "Steps between logged rows.")
+flags.DEFINE_integer("steps_per_call", defaults.steps_per_call,
+                     "Training steps per compiled call (fewer Python round trips).")
+FLAGS = flags.FLAGS
+
+
+def config_from_flags():
+    return Config(**{name: FLAGS[name].value for name in Config.__dataclass_fields__})
+
+
+def main(argv):
+    if len(argv) > 1:
+        sys.exit(f"main.py: unexpected arguments {argv[1:]}; every setting is a --flag")
+    config = config_from_flags()
+    problems = validate(config)
+    if problems:
+        sys.exit("main.py: " + "\n".join(problems))
+
+    import train  # TensorFlow's graph machinery only once the flags are known good
+    from runs import RunError
+    try:
+        train.train(config)
+    except RunError as e:
+        sys.exit(f"main.py: {e}")
+    except train.Diverged as e:
+        logging.error("%s", e)
+        sys.exit(f"main.py: diverged: {e}")
+    except train.Interrupted as e:
+        logging.warning("%s", e)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,174 @@
+"""Run directories: finding them, restoring their models, their lock and metrics.csv.
+
+A run directory holds config.json (written by main.py), TF checkpoints, TensorBoard
+events and metrics.csv. Scripts find runs by reading config.json, never by name lists.
+"""
+
+import csv
+import glob
+import os
+
+import tensorflow as tf
+from absl import logging
+
+from architecture import build_model
+from config import CONFIG_FILE, Config
+
+LOCK_FILE = "lock"
+METRICS_FILE = "metrics.csv"
+
+
+class RunError(Exception):
+    """A run directory that cannot be used, with a message naming the run and the problem."""
+
+
+def model_for(config):
+    return build_model(config.model, config.hidden_size, config.weight_init, config.keep_prob)
+
+
+def checkpoint_for(model, optimizer=None, step=None):
+    """The one checkpoint layout every script reads and main.py writes."""
+    objects = {"model": model}
+    if optimizer is not None:
+        objects["optimizer"] = optimizer
+    if step is not None:
+        objects["step"] = step
+    return tf.train.Checkpoint(**objects)
+
+
+def find_runs(train_dir):
+    """Run directories with a config.json: `train_dir` as main.py's prefix, or a folder.
+
+    `./checkpoints/train_store` finds `./checkpoints/train_store_model_*`; a directory
+    is also searched below. Sorted, without duplicates.
+    """
+    found = set(glob.glob(glob.escape(train_dir) + "*/" + CONFIG_FILE))
+    if os.path.isdir(train_dir):
+        found.update(glob.glob(os.path.join(glob.escape(train_dir), "**", CONFIG_FILE),
+                               recursive=True))
+    return sorted(os.path.dirname(os.path.normpath(p)) for p in found)
+
+
+def load_run(directory):
+    """(config, model, step) with the run's latest checkpoint restored; RunError otherwise."""
+    try:
+        config = Config.load(directory)
+    except (OSError, ValueError, TypeError) as e:
+        raise RunError(f"{directory}: unreadable {CONFIG_FILE} ({e})") from e
+    latest = tf.train.latest_checkpoint(directory)
+    if latest is None:
+        raise RunError(f"{directory}: no checkpoint (has it been trained?)")
+    try:
+        model = model_for(config)
+        step = tf.Variable(0, dtype=tf.int64)
+        checkpoint_for(model, step=step).read(latest).assert_existing_objects_matched()
+    except (tf.errors.OpError, ValueError, AssertionError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise RunError(f"{directory}: checkpoint {os.path.basename(latest)} does not "
+                       f"restore the model that config.json describes ({first})") from e
+    return config, model, int(step.numpy())
+
+
+def load_runs(train_dir):
+    """Yields (directory, config, model, step) for each usable run; warns about the rest."""
+    directories = find_runs(train_dir)
+    if not directories:
+        logging.warning("no runs found under %s (looked for */%s)", train_dir, CONFIG_FILE)
+    for directory in directories:
+        try:
+            yield (directory,) + load_run(directory)
+        except RunError as e:
+            logging.warning("skipping run %s", e)
+
+
+class RunLock:
+    """One writer per run directory: a lock file holding the owner's pid.
+
+    A lock whose process no longer exists (killed) is taken over with a warning.
+    """
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, LOCK_FILE)
+        self.held = False
+
+    def acquire(self):
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                owner = self._owner()
+                if owner is not None and _alive(owner):
+                    raise RunError(f"{os.path.dirname(self.path)} is being trained by "
+                                   f"process {owner} (lock {self.path}); wait for it or stop it")
+                logging.warning("removing stale lock %s of process %s, which is gone",
+                                self.path, owner)
+                try:
+                    os.remove(self.path)
+                except FileNotFoundError:
+                    pass
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(f"{os.getpid()}\n")
+            self.held = True
+            return self
+        raise RunError(f"could not take the lock {self.path}")
+
+    def _owner(self):
+        try:
+            with open(self.path) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def release(self):
+        if self.held and self._owner() == os.getpid():
+            os.remove(self.path)
+        self.held = False
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_metrics(directory):
+    """metrics.csv as a list of dicts of floats (step as int)."""
+    path = os.path.join(directory, METRICS_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return [{k: (int(v) if k == "step" else float(v)) for k, v in row.items()}
+                for row in csv.DictReader(f)]
+
+
+class MetricsLog:
+    """Appends one row per logged step to metrics.csv.
+
+    On resume from step N, rows after N (written after the last checkpoint of a run that
+    was killed) are dropped first, so each step appears once.
+    """
+
+    def __init__(self, directory, columns, resume_step):
+        self.path = os.path.join(directory, METRICS_FILE)
+        self.columns = list(columns)
+        kept = [r for r in read_metrics(directory) if r["step"] <= resume_step]
+        with open(self.path + ".tmp", "w", newline="") as f:
+            writer = csv.DictWriter(f, self.columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(kept)
+        os.replace(self.path + ".tmp", self.path)
+
+    def append(self, row):
+        with open(self.path, "a", newline="") as f:
+            csv.DictWriter(f, self.columns, extrasaction="ignore").writerow(row)

@@ -1,0 +1,145 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import data
+
+
+def original_draw_image(X, res=32, size=10.0, r=1.2):
+    """The original's draw_image, loop for loop (X: [T, n, 2])."""
+    ar = np.arange(0, 1, 1.0 / res) + 1.0 / res / 2
+    I, J = np.meshgrid(ar * size, ar * size)
+    A = np.zeros((len(X), res, res))
+    for t in range(len(X)):
+        for i in range(X.shape[1]):
+            A[t] += np.exp(-((((I - X[t, i, 0]) ** 2 + (J - X[t, i, 1]) ** 2) / r**2) ** 4))
+        A[t][A[t] > 1] = 1
+    return A
+
+
+def test_render_matches_original_formula():
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3):
+        X = rng.uniform(0.5, 9.5, size=(16, n, 2)).astype(np.float32)
+        ours = data.render(X).numpy()
+        assert ours.shape == (16, 32, 32, 1)
+        np.testing.assert_allclose(ours[..., 0], original_draw_image(X), atol=1e-5)
+
+
+def test_render_first_coordinate_is_the_column():
+    image = data.render([[[1.0, 5.0]]]).numpy()[0, :, :, 0]
+    row, col = np.unravel_index(np.argmax(image), image.shape)
+    assert col in (2, 3) and row in (15, 16)
+
+
+def brute_force_valid(p, r=data.RADIUS):
+    inside = np.all((p >= r) & (p <= 10 - r), axis=(1, 2))
+    d = np.linalg.norm(p[:, :, None] - p[:, None], axis=-1)
+    d[:, np.arange(p.shape[1]), np.arange(p.shape[1])] = np.inf
+    return inside & np.all(d >= 2 * r, axis=(1, 2))
+
+
+@pytest.mark.parametrize("num_balls", [1, 2, 3])
+def test_sample_positions_valid(num_balls):
+    p = data.sample_positions(2000, num_balls, seed=1).numpy()
+    assert p.shape == (2000, num_balls, 2)
+    assert brute_force_valid(p).all()
+
+
+def test_sample_positions_roughly_uniform():
+    p = data.sample_positions(20000, 1, seed=2).numpy().reshape(-1)
+    counts, _ = np.histogram(p, bins=8, range=(data.RADIUS, 10 - data.RADIUS))
+    expected = p.size / 8
+    assert np.all(np.abs(counts - expected) < 0.06 * expected), counts
+
+
+def test_two_ball_sampler_matches_rejection_of_uniform_pairs():
+    # The i.i.d. sampler is uniform over valid configurations: its marginal of one
+    # coordinate must match plain rejection sampling done in numpy.
+    ours = data.sample_positions(20000, 2, seed=3).numpy()[:, 0, 0]
+    rng = np.random.default_rng(3)
+    raw = rng.uniform(data.RADIUS, 10 - data.RADIUS, size=(60000, 2, 2))
+    reference = raw[brute_force_valid(raw)][:, 0, 0]
+    bins = np.linspace(data.RADIUS, 10 - data.RADIUS, 9)
+    h1 = np.histogram(ours, bins)[0] / len(ours)
+    h2 = np.histogram(reference, bins)[0] / len(reference)
+    assert np.max(np.abs(h1 - h2)) < 0.012
+
+
+def test_sampler_is_seeded():
+    a = data.sample_positions(64, 2, seed=5).numpy()
+    b = data.sample_positions(64, 2, seed=5).numpy()
+    c = data.sample_positions(64, 2, seed=6).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 9, 20])
+def test_check_num_balls_refuses(bad):
+    with pytest.raises(ValueError, match="num_balls"):
+        data.check_num_balls(bad)
+
+
+def test_check_num_balls_accepts_sweep_values():
+    data.check_num_balls(1)
+    data.check_num_balls(2)
+
+
+def test_sample_positions_fixed_holds_coordinates():
+    mask = np.zeros((500, 2, 2), bool)
+    mask[:, 0, 0] = True
+    values = np.zeros((500, 2, 2), np.float32)
+    values[:, 0, 0] = 3.0
+    p = data.sample_positions_fixed(mask, values, seed=1).numpy()
+    assert np.all(p[:, 0, 0] == 3.0)
+    assert brute_force_valid(p).all()
+    assert p[:, 1, 0].std() > 1.0  # the free coordinates still vary
+
+
+def test_trajectory_stays_inside_and_keeps_speed():
+    x0 = tf.constant([[5.0, 5.0]])
+    v0 = tf.constant([[0.3, 0.4]])  # speed 0.5, as the original scales it
+    frames = data.simulate(x0, v0, 400).numpy()
+    assert frames.shape == (400, 1, 2)
+    # A sub-step may carry a ball at most 0.25 past a wall before it turns.
+    assert frames.min() >= data.RADIUS - 0.25 and frames.max() <= 10 - data.RADIUS + 0.25
+    step = np.linalg.norm(np.diff(frames[:, 0], axis=0), axis=-1)
+    assert np.median(step) == pytest.approx(0.5, abs=1e-5)  # no friction: speed kept
+    assert step.max() <= 0.5 + 1e-5
+
+
+def test_trajectory_friction_slows_balls():
+    x0 = tf.constant([[5.0, 5.0]])
+    v0 = tf.constant([[0.3, 0.4]])
+    frames = data.simulate(x0, v0, 400, friction=True).numpy()
+    step = np.linalg.norm(np.diff(frames[:, 0], axis=0), axis=-1)
+    assert step[-50:].mean() < 0.5 * step[:10].mean()
+
+
+def test_trajectory_collision_separates_balls():
+    x0 = tf.constant([[3.0, 5.0], [7.0, 5.0]])
+    v0 = tf.constant([[0.5, 0.0], [-0.5, 0.0]])
+    frames = data.simulate(x0, v0, 7).numpy()
+    gap = np.linalg.norm(frames[:, 0] - frames[:, 1], axis=-1)
+    assert gap.min() >= 2 * data.RADIUS - 1.0  # they touch but do not pass through
+    # Head-on, equal masses: the velocities swap, so the balls move apart again.
+    assert frames[-1, 0, 0] < frames[-3, 0, 0] and frames[-1, 1, 0] > frames[-3, 1, 0]
+    assert gap[-1] > gap.min()
+
+
+def test_trajectory_batch_is_consecutive_frames():
+    images, positions = data.sample_batch(64, 2, seed=4, sampler="trajectory")
+    p = positions.numpy()
+    assert images.shape == (64, 32, 32, 1)
+    moves = np.linalg.norm(np.diff(p, axis=0), axis=-1)
+    assert moves.max() < 1.0  # consecutive frames, not independent draws
+
+
+def test_sample_batch_returns_positions_of_images():
+    images, positions = data.sample_batch(8, 2, seed=7)
+    np.testing.assert_allclose(images.numpy(), data.render(positions).numpy())
+
+
+def test_unknown_sampler():
+    with pytest.raises(ValueError, match="sampler"):
+        data.sample_batch(8, 1, seed=1, sampler="nope")
