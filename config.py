@@ -6,6 +6,7 @@ import os
 
 import data
 from architecture import MODELS
+from sweep import run_dir
 
 CONFIG_FILE = "config.json"
 
@@ -58,10 +59,6 @@ class Config:
         with open(path + ".tmp", "w") as f:
             f.write(self.to_json() + "\n")
         os.replace(path + ".tmp", path)
-
-
-def run_dir(train_dir, model, num_balls, beta):
-    return f"{train_dir}_model_{model}_num_balls_{num_balls}_beta_{float(beta)}"
 
 
 def _positive(name, value):

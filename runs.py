@@ -61,7 +61,8 @@ def load_run(directory):
     try:
         model = model_for(config)
         step = tf.Variable(0, dtype=tf.int64)
-        checkpoint_for(model, step=step).read(latest).assert_existing_objects_matched()
+        status = checkpoint_for(model, step=step).read(latest)
+        status.assert_existing_objects_matched().expect_partial()  # no optimizer wanted
     except (tf.errors.OpError, ValueError, AssertionError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise RunError(f"{directory}: checkpoint {os.path.basename(latest)} does not "

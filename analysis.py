@@ -1,0 +1,82 @@
+"""What the figure and metric scripts compute from a trained model (no flags, no plotting)."""
+
+import collections
+
+import numpy as np
+import tensorflow as tf
+
+import data
+from architecture import kl_divergence, reconstruction_loss, sample_latent
+from train import ACTIVE_STDDEV
+
+BALL_WORDS = {1: "one", 2: "two"}
+
+
+def ball_word(num_balls):
+    """1 -> 'one', 2 -> 'two' (the original's file names); other counts as digits."""
+    return BALL_WORDS.get(num_balls, str(num_balls))
+
+
+def images(num_balls, count, seed):
+    """[count, 32, 32, 1] i.i.d. evaluation images (seeds apart from training's)."""
+    return data.sample_batch(count, num_balls, tf.constant([seed, 7919], tf.int64))[0]
+
+
+def average_stddev(model, x):
+    """[num_latents]: the posterior stddev of each latent, averaged over images x."""
+    _, log_var = model.encode(x)
+    return tf.reduce_mean(tf.exp(0.5 * log_var), axis=0).numpy()
+
+
+def active_latents(stddev):
+    return int(np.sum(np.asarray(stddev) < ACTIVE_STDDEV))
+
+
+def reconstruction_and_kl(model, num_balls, batches=100, batch_size=32, seed=1):
+    """Per-image reconstruction loss and KL (nats), averaged over batches of fresh images.
+
+    As in training (and the original's error graph) the image is decoded from a sample of
+    the posterior.
+    """
+    recon, kl = [], []
+    for b in range(batches):
+        x = images(num_balls, batch_size, seed * 100003 + b)
+        mean, log_var = model.encode(x)
+        z = sample_latent(mean, log_var, tf.constant([seed, b], tf.int64))
+        recon.append(reconstruction_loss(x, model.decode(z)).numpy().mean())
+        kl.append(kl_divergence(mean, log_var).numpy().mean())
+    return float(np.mean(recon)), float(np.mean(kl))
+
+
+def entropy_floor(num_balls, count=10000, seed=2):
+    """Mean over images of the summed binary entropy of their pixels (nats).
+
+    The images are soft-edged, so even a perfect model pays this much Bernoulli
+    cross-entropy per image: it is the floor of the reconstruction loss.
+    """
+    p = np.clip(images(num_balls, count, seed).numpy().astype(np.float64), 1e-12, 1 - 1e-12)
+    h = -p * np.log(p) - (1 - p) * np.log(1 - p)
+    return float(h.reshape(count, -1).sum(axis=1).mean())
+
+
+def traversal(model, image, latents, values=(-3.0, -1.5, 0.0, 1.5, 3.0)):
+    """[len(latents), len(values), 32, 32]: decode the posterior mean of image with one
+    latent at a time set to each value."""
+    mean, _ = model.encode(image[None])
+    z = np.repeat(mean.numpy(), len(latents) * len(values), axis=0)
+    for row, latent in enumerate(latents):
+        z[row * len(values):(row + 1) * len(values), latent] = values
+    decoded = tf.sigmoid(model.decode(z)).numpy()
+    return decoded.reshape(len(latents), len(values), 32, 32)
+
+
+def group_runs(loaded):
+    """{num_balls: {model: {beta: (directory, config, model)}}} from runs.load_runs items.
+
+    Where two runs share (num_balls, model, beta), the first is kept.
+    """
+    groups = collections.defaultdict(lambda: collections.defaultdict(dict))
+    for directory, config, model, _ in loaded:
+        slot = groups[config.num_balls][config.model]
+        slot.setdefault(config.beta, (directory, config, model))
+    return groups

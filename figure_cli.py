@@ -1,0 +1,28 @@
+"""The command line the figure and table scripts share: --train_dir and --figures_dir.
+
+Only those entry scripts import this; the libraries they call take plain arguments.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags  # noqa: E402
+
+flags.DEFINE_string("train_dir", "./checkpoints/train_store",
+                    "Runs to use: main.py's --train_dir prefix (finds <prefix>_model_*), "
+                    "or a folder searched for run directories.")
+flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
+
+
+def run(write):
+    """Runs write(train_dir, figures_dir) as an absl program; exits 1 if it wrote nothing."""
+
+    def main(argv):
+        if len(argv) > 1:
+            raise app.UsageError(f"unexpected arguments {argv[1:]}")
+        if not write(flags.FLAGS.train_dir, flags.FLAGS.figures_dir):
+            return 1
+        return 0
+
+    app.run(main)

@@ -1,0 +1,121 @@
+"""The original's figures, drawn from trained runs (a library: the create_*.py scripts
+call it with their flags). Images are drawn square, so balls look round.
+
+Every function finds runs through runs.load_runs (config.json), rebuilds each model with
+architecture.py and restores its latest checkpoint; a run that cannot be loaded is named
+in a warning and skipped.
+"""
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from absl import logging  # noqa: E402
+
+import analysis  # noqa: E402
+from runs import load_runs  # noqa: E402
+
+
+def save(fig, figures_dir, name):
+    """Writes fig as figures_dir/name and closes it; returns the path."""
+    os.makedirs(figures_dir, exist_ok=True)
+    path = os.path.join(figures_dir, name)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    logging.info("wrote %s", path)
+    return path
+
+
+TRAVERSAL_ROWS = 10
+TRAVERSAL_VALUES = (-3.0, -1.5, 0.0, 1.5, 3.0)
+
+
+def draw_traversal(config, model):
+    stddev = analysis.average_stddev(model, analysis.images(config.num_balls, 1000, seed=3))
+    latents = np.argsort(stddev)[:TRAVERSAL_ROWS]
+    image = analysis.images(config.num_balls, 1, seed=4)[0]
+    grid = analysis.traversal(model, image, latents, TRAVERSAL_VALUES)
+    cols = len(TRAVERSAL_VALUES) + 1
+    fig, axes = plt.subplots(len(latents), cols, figsize=(1.2 * cols, 1.2 * len(latents)))
+    for row, latent in enumerate(latents):
+        axes[row, 0].imshow(image.numpy()[:, :, 0], cmap="gray", vmin=0, vmax=1)
+        for col in range(len(TRAVERSAL_VALUES)):
+            axes[row, col + 1].imshow(grid[row, col], cmap="gray", vmin=0, vmax=1)
+        axes[row, 0].set_ylabel(f"z{latent}\n{stddev[latent]:.2f}", rotation=0,
+                                labelpad=22, va="center", fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal")
+    axes[0, 0].set_title("input", fontsize=8)
+    for col, value in enumerate(TRAVERSAL_VALUES):
+        axes[0, col + 1].set_title(f"{value:+g}", fontsize=8)
+    fig.suptitle(f"{config.model}, {config.num_balls} ball(s), beta {config.beta}\n"
+                 "rows: latents by average stddev (left)", fontsize=9)
+    return fig
+
+
+STDDEV_IMAGES = 1000
+
+
+def draw_stddev(num_balls, model_name, by_beta):
+    x = analysis.images(num_balls, STDDEV_IMAGES, seed=5)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for beta in sorted(by_beta):
+        _, _, model = by_beta[beta]
+        stddev = np.sort(analysis.average_stddev(model, x))
+        ax.plot(np.arange(len(stddev)), stddev, marker="o", ms=3,
+                label=f"beta {beta} ({analysis.active_latents(stddev)} active)")
+    ax.axhline(1.0, color="gray", lw=0.5)
+    ax.set_xlabel("latent (sorted by average stddev)")
+    ax.set_ylabel(f"average posterior stddev over {STDDEV_IMAGES} images")
+    ax.set_title(f"{model_name}, {num_balls} ball(s)")
+    ax.legend()
+    return fig
+
+
+def draw_reconstruction(num_balls, by_model):
+    floor = analysis.entropy_floor(num_balls)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for model_name, by_beta in sorted(by_model.items()):
+        betas = sorted(by_beta)
+        losses = [analysis.reconstruction_and_kl(by_beta[b][2], num_balls)[0] for b in betas]
+        for beta, loss in zip(betas, losses):
+            logging.info("%d ball(s) %s beta %s: reconstruction %.2f nats/image",
+                         num_balls, model_name, beta, loss)
+        ax.plot(betas, losses, marker="o", label=model_name)
+    ax.axhline(floor, color="black", ls="--", lw=1,
+               label=f"entropy floor {floor:.2f} (perfect model)")
+    ax.set_xlabel("beta")
+    ax.set_ylabel("reconstruction loss (nats per image)")
+    ax.set_title(f"{num_balls} ball(s): 100 batches of 32 images")
+    ax.legend()
+    return fig
+
+
+def cool_images(train_dir, figures_dir):
+    """heat_map_model_<model>_num_balls_<n>_beta_<beta>.png for every run."""
+    return [save(draw_traversal(config, model), figures_dir,
+                 f"heat_map_model_{config.model}_num_balls_{config.num_balls}"
+                 f"_beta_{config.beta}.png")
+            for _, config, model, _ in load_runs(train_dir)]
+
+
+def stddev_graphs(train_dir, figures_dir):
+    """{one,two}_ball_stddev_<model>.png: one figure per dataset and model."""
+    groups = analysis.group_runs(load_runs(train_dir))
+    return [save(draw_stddev(num_balls, model_name, by_beta), figures_dir,
+                 f"{analysis.ball_word(num_balls)}_ball_stddev_{model_name}.png")
+            for num_balls, by_model in sorted(groups.items())
+            for model_name, by_beta in sorted(by_model.items())]
+
+
+def error_graphs(train_dir, figures_dir):
+    """{one,two}_ball_reconstruction_loss.png: one figure per dataset."""
+    groups = analysis.group_runs(load_runs(train_dir))
+    return [save(draw_reconstruction(num_balls, by_model), figures_dir,
+                 f"{analysis.ball_word(num_balls)}_ball_reconstruction_loss.png")
+            for num_balls, by_model in sorted(groups.items())]
