@@ -96,24 +96,53 @@ def check_num_balls(num_balls):
             f"free of overlaps (at least {MIN_ACCEPTANCE:.0%} needed); use fewer balls")
 
 
-def _rejection_sample(batch_size, num_balls, seed, low, high, fixed=None):
+def _draw(shape, seed, low, high, grid):
+    """Uniform in [low, high], or uniform over `grid` evenly spaced values spanning it."""
+    if grid is None:
+        return tf.random.stateless_uniform(shape, seed, low, high)
+    k = tf.random.stateless_uniform(shape, seed, 0, grid, dtype=tf.int32)
+    return tf.gather(grid_values(grid, low, high), k)
+
+
+def grid_values(grid, low=RADIUS, high=BOX_SIZE - RADIUS):
+    """[grid] evenly spaced coordinates from low to high (inclusive), kept inside [low, high]."""
+    return tf.clip_by_value(tf.linspace(tf.constant(low, tf.float32), high, grid), low, high)
+
+
+def canonical_order(positions):
+    """Sorts each configuration's balls by x, then y: [B, n, 2] -> [B, n, 2]."""
+    key = positions[..., 0] * (4 * BOX_SIZE) + positions[..., 1]
+    return tf.gather(positions, tf.argsort(key, axis=1, stable=True), batch_dims=1)
+
+
+def _rejection_sample(batch_size, num_balls, seed, low, high, fixed=None, grid=None,
+                      canonical=False):
     """Uniform over valid configurations with every coordinate drawn from [low, high].
 
     Vectorised: each round redraws only the rows not yet valid. `fixed`, if given, is a
     pair (mask [B, n, 2] bool, values [B, n, 2]) of coordinates that are held, not drawn.
+    `grid` draws coordinates from that many evenly spaced values instead. `canonical`
+    returns balls sorted by x (held coordinates refer to that order).
     """
     shape = [batch_size, num_balls, 2]
 
     def draw(i):
-        p = tf.random.stateless_uniform(
-            shape, tf.random.experimental.stateless_fold_in(seed, i), low, high)
+        p = _draw(shape, tf.random.experimental.stateless_fold_in(seed, i), low, high, grid)
+        if canonical:
+            p = canonical_order(p)
         if fixed is not None:
             p = tf.where(fixed[0], fixed[1], p)
         return p
 
+    def valid(p):
+        ok = _valid(p)
+        if canonical and num_balls > 1:
+            ok = ok & tf.reduce_all(p[:, 1:, 0] >= p[:, :-1, 0], axis=1)
+        return ok
+
     def body(i, positions, done):
         candidate = draw(i)
-        take = ~done & _valid(candidate)
+        take = ~done & valid(candidate)
         positions = tf.where(take[:, None, None], candidate, positions)
         return i + 1, positions, done | take
 
@@ -122,20 +151,23 @@ def _rejection_sample(batch_size, num_balls, seed, low, high, fixed=None):
 
     first = draw(tf.constant(0, tf.int64))
     _, positions, _ = tf.while_loop(
-        not_done, body, (tf.constant(1, tf.int64), first, _valid(first)),
+        not_done, body, (tf.constant(1, tf.int64), first, valid(first)),
         maximum_iterations=_MAX_REJECTION_ROUNDS)
     return positions
 
 
-def sample_positions(batch_size, num_balls, seed=None):
+def sample_positions(batch_size, num_balls, seed=None, grid=None, canonical=False):
     """[batch, num_balls, 2] i.i.d. positions, uniform over valid configurations.
 
+    grid: draw each coordinate from that many evenly spaced values over its valid range
+    (for the metrics, as dSprites does). canonical: balls sorted by x, then y.
     Call check_num_balls first for a number of balls that comes from a user.
     """
-    return _rejection_sample(batch_size, num_balls, _as_seed(seed), RADIUS, BOX_SIZE - RADIUS)
+    return _rejection_sample(batch_size, num_balls, _as_seed(seed), RADIUS,
+                             BOX_SIZE - RADIUS, grid=grid, canonical=canonical)
 
 
-def sample_positions_fixed(mask, values, seed=None):
+def sample_positions_fixed(mask, values, seed=None, grid=None, canonical=False):
     """Like sample_positions, but coordinates where mask is True are held at values.
 
     mask: [batch, num_balls, 2] bool; values: [batch, num_balls, 2] float32. The free
@@ -144,7 +176,8 @@ def sample_positions_fixed(mask, values, seed=None):
     values = tf.convert_to_tensor(values, tf.float32)
     batch_size, num_balls = values.shape[0], values.shape[1]
     return _rejection_sample(batch_size, num_balls, _as_seed(seed), RADIUS,
-                             BOX_SIZE - RADIUS, fixed=(tf.convert_to_tensor(mask), values))
+                             BOX_SIZE - RADIUS, fixed=(tf.convert_to_tensor(mask), values),
+                             grid=grid, canonical=canonical)
 
 
 def _collide(x, v, i, j, radius):

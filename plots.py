@@ -6,6 +6,7 @@ architecture.py and restores its latest checkpoint; a run that cannot be loaded 
 in a warning and skipped.
 """
 
+import csv
 import os
 
 import matplotlib
@@ -16,7 +17,9 @@ import numpy as np  # noqa: E402
 from absl import logging  # noqa: E402
 
 import analysis  # noqa: E402
+import metrics  # noqa: E402
 from runs import load_runs  # noqa: E402
+from sweep import MODELS, ORIGINAL_RECONSTRUCTION  # noqa: E402
 
 
 def save(fig, figures_dir, name):
@@ -119,3 +122,80 @@ def error_graphs(train_dir, figures_dir):
     return [save(draw_reconstruction(num_balls, by_model), figures_dir,
                  f"{analysis.ball_word(num_balls)}_ball_reconstruction_loss.png")
             for num_balls, by_model in sorted(groups.items())]
+
+
+TABLE_COLUMNS = ("model", "num_balls", "beta", "step", "reconstruction", "kl",
+                 "active_latents", "beta_vae", "factor_vae", "mig", "original_reconstruction",
+                 "run_dir")
+
+
+def score_run(directory, config, model, step, num_train, num_eval, num_mig, seed=0):
+    """One row of the metrics table for a restored run."""
+    recon, kl = analysis.reconstruction_and_kl(model, config.num_balls)
+    stddev = analysis.average_stddev(model, analysis.images(config.num_balls, 1000, seed=5))
+    scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls, seed,
+                              num_train, num_eval, num_mig)
+    original = ORIGINAL_RECONSTRUCTION.get((config.num_balls, config.model), {})
+    return {"model": config.model, "num_balls": config.num_balls, "beta": config.beta,
+            "step": step, "reconstruction": recon, "kl": kl,
+            "active_latents": analysis.active_latents(stddev),
+            "beta_vae": scores["beta_vae"], "factor_vae": scores["factor_vae"],
+            "mig": scores["mig"], "original_reconstruction": original.get(config.beta, ""),
+            "run_dir": directory}
+
+
+def _markdown(rows):
+    head = ["balls", "model", "beta", "step", "reconstruction", "original", "KL",
+            "active latents", "beta-VAE", "FactorVAE", "MIG"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        original = r["original_reconstruction"]
+        lines.append("| " + " | ".join([
+            str(r["num_balls"]), r["model"], str(r["beta"]), str(r["step"]),
+            f"{r['reconstruction']:.2f}", f"{original:.2f}" if original != "" else "-",
+            f"{r['kl']:.2f}", str(r["active_latents"]), f"{r['beta_vae']:.3f}",
+            f"{r['factor_vae']:.3f}", f"{r['mig']:.3f}"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def draw_mig(num_balls, rows):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for model_name in sorted({r["model"] for r in rows}):
+        mine = sorted((r["beta"], r["mig"]) for r in rows if r["model"] == model_name)
+        ax.plot([b for b, _ in mine], [m for _, m in mine], marker="o", label=model_name)
+    ax.set_xlabel("beta")
+    ax.set_ylabel("MIG")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{num_balls} ball(s): mutual information gap against the true positions")
+    ax.legend()
+    return fig
+
+
+def metrics_table(train_dir, figures_dir, num_train=metrics.NUM_TRAIN,
+                  num_eval=metrics.NUM_EVAL, num_mig=metrics.NUM_MIG):
+    """metrics.csv, metrics.md and {one,two}_ball_mig.png; returns the paths written."""
+    rows = []
+    for loaded in load_runs(train_dir):
+        rows.append(score_run(*loaded, num_train, num_eval, num_mig))
+        logging.info("%s: %s", loaded[0], {k: rows[-1][k] for k in TABLE_COLUMNS[3:10]})
+    if not rows:
+        return []
+    rows.sort(key=lambda r: (r["num_balls"], sweep_order(r["model"]), r["beta"]))
+    os.makedirs(figures_dir, exist_ok=True)
+    csv_path = os.path.join(figures_dir, "metrics.csv")
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.DictWriter(f, TABLE_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    md_path = os.path.join(figures_dir, "metrics.md")
+    with open(md_path, "w") as f:
+        f.write(_markdown(rows))
+    written = [csv_path, md_path]
+    for num_balls in sorted({r["num_balls"] for r in rows}):
+        written.append(save(draw_mig(num_balls, [r for r in rows if r["num_balls"] == num_balls]),
+                            figures_dir, f"{analysis.ball_word(num_balls)}_ball_mig.png"))
+    return written
+
+
+def sweep_order(model):
+    return MODELS.index(model) if model in MODELS else len(MODELS)
