@@ -33,19 +33,17 @@ def active_latents(stddev):
 
 
 def reconstruction_and_kl(model, num_balls, batches=100, batch_size=32, seed=1):
-    """Per-image reconstruction loss and KL (nats), averaged over batches of fresh images.
+    """Per-image reconstruction loss and KL (nats) over batches x batch_size fresh images
+    (the original averaged 100 batches of 32; equal batches, so one mean is the same).
 
     As in training (and the original's error graph) the image is decoded from a sample of
     the posterior.
     """
-    recon, kl = [], []
-    for b in range(batches):
-        x = images(num_balls, batch_size, seed * 100003 + b)
-        mean, log_var = model.encode(x)
-        z = sample_latent(mean, log_var, tf.constant([seed, b], tf.int64))
-        recon.append(reconstruction_loss(x, model.decode(z)).numpy().mean())
-        kl.append(kl_divergence(mean, log_var).numpy().mean())
-    return float(np.mean(recon)), float(np.mean(kl))
+    x = images(num_balls, batches * batch_size, seed)
+    mean, log_var = model.encode(x)
+    z = sample_latent(mean, log_var, tf.constant([seed, 0], tf.int64))
+    recon = reconstruction_loss(x, model.decode(z))
+    return float(tf.reduce_mean(recon)), float(tf.reduce_mean(kl_divergence(mean, log_var)))
 
 
 def entropy_floor(num_balls, count=10000, seed=2):

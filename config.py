@@ -9,10 +9,12 @@ from architecture import MODELS
 from sweep import run_dir
 
 CONFIG_FILE = "config.json"
+STRATEGIES = ("default", "mirrored")
 
 # Settings that may change when a run is resumed; every other one must match config.json.
 # (train_dir is part of the directory's name, so it matches by construction.)
-RESUMABLE = ("max_step", "checkpoint_every", "log_every", "steps_per_call", "train_dir")
+RESUMABLE = ("max_step", "checkpoint_every", "log_every", "steps_per_call", "train_dir",
+             "strategy")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Config:
     checkpoint_every: int = 1000
     log_every: int = 100
     steps_per_call: int = 10
+    strategy: str = "default"
 
     @property
     def run_dir(self):
@@ -72,6 +75,8 @@ def validate(config):
         problems.append(f"--model={config.model!r}: must be one of {', '.join(sorted(MODELS))}")
     if config.sampler not in data.SAMPLERS:
         problems.append(f"--sampler={config.sampler!r}: must be one of {', '.join(data.SAMPLERS)}")
+    if config.strategy not in STRATEGIES:
+        problems.append(f"--strategy={config.strategy!r}: must be one of {', '.join(STRATEGIES)}")
     if config.beta < 0:
         problems.append(f"--beta={config.beta!r}: must be >= 0")
     if not 0 < config.keep_prob <= 1:

@@ -15,7 +15,7 @@ from absl import app, flags, logging  # noqa: E402
 
 import data  # noqa: E402
 from architecture import MODELS  # noqa: E402
-from config import Config, validate  # noqa: E402
+from config import STRATEGIES, Config, validate  # noqa: E402
 
 defaults = Config()
 flags.DEFINE_enum("model", defaults.model, sorted(MODELS), "Encoder/decoder pair.")
@@ -38,6 +38,9 @@ flags.DEFINE_integer("checkpoint_every", defaults.checkpoint_every, "Steps betwe
 flags.DEFINE_integer("log_every", defaults.log_every, "Steps between logged rows.")
 flags.DEFINE_integer("steps_per_call", defaults.steps_per_call,
                      "Training steps per compiled call (fewer Python round trips).")
+flags.DEFINE_enum("strategy", defaults.strategy, list(STRATEGIES),
+                  "default: one device; mirrored: tf.distribute.MirroredStrategy over every "
+                  "GPU (the batch is split between them).")
 FLAGS = flags.FLAGS
 
 
@@ -64,7 +67,7 @@ def main(argv):
         sys.exit(f"main.py: diverged: {e}")
     except train.Interrupted as e:
         logging.warning("%s", e)
-        sys.exit(130)
+        sys.exit(128 + e.signum)
 
 
 if __name__ == "__main__":

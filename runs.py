@@ -7,6 +7,7 @@ events and metrics.csv. Scripts find runs by reading config.json, never by name 
 import csv
 import glob
 import os
+import socket
 
 import tensorflow as tf
 from absl import logging
@@ -15,6 +16,7 @@ from architecture import build_model
 from config import CONFIG_FILE, Config
 
 LOCK_FILE = "lock"
+_HOST = socket.gethostname()
 METRICS_FILE = "metrics.csv"
 
 
@@ -83,9 +85,10 @@ def load_runs(train_dir):
 
 
 class RunLock:
-    """One writer per run directory: a lock file holding the owner's pid.
+    """One writer per run directory: a lock file holding the owner's pid and host.
 
-    A lock whose process no longer exists (killed) is taken over with a warning.
+    A lock whose process no longer exists on this host (killed) is taken over with a
+    warning; one held from another host is respected.
     """
 
     def __init__(self, directory):
@@ -97,7 +100,10 @@ class RunLock:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
-                owner = self._owner()
+                owner, host = self._owner()
+                if host not in (None, _HOST):
+                    raise RunError(f"{os.path.dirname(self.path)} is locked by process "
+                                   f"{owner} on {host}; if that run is dead, delete {self.path}")
                 if owner is not None and _alive(owner):
                     raise RunError(f"{os.path.dirname(self.path)} is being trained by "
                                    f"process {owner} (lock {self.path}); wait for it or stop it")
@@ -109,20 +115,22 @@ class RunLock:
                     pass
                 continue
             with os.fdopen(fd, "w") as f:
-                f.write(f"{os.getpid()}\n")
+                f.write(f"{os.getpid()} {_HOST}\n")
             self.held = True
             return self
         raise RunError(f"could not take the lock {self.path}")
 
     def _owner(self):
+        """(pid, host) of the lock's holder; (None, None) if unreadable."""
         try:
             with open(self.path) as f:
-                return int(f.read().strip())
+                pid, host = f.read().split()
+            return int(pid), host
         except (OSError, ValueError):
-            return None
+            return None, None
 
     def release(self):
-        if self.held and self._owner() == os.getpid():
+        if self.held and self._owner() == (os.getpid(), _HOST):
             os.remove(self.path)
         self.held = False
 

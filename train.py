@@ -5,6 +5,7 @@ times exactly the code path of a real run.
 """
 
 import contextlib
+import functools
 import math
 import os
 import signal
@@ -16,7 +17,7 @@ from tensorflow import keras
 
 import data
 from architecture import vae_loss
-from config import Config, resume_conflicts
+from config import CONFIG_FILE, Config, resume_conflicts
 from runs import MetricsLog, RunError, RunLock, checkpoint_for, model_for
 
 ACTIVE_STDDEV = 0.5  # a latent whose average posterior stddev is below this is "active"
@@ -30,6 +31,10 @@ class Diverged(Exception):
 class Interrupted(Exception):
     """SIGINT or SIGTERM arrived; a checkpoint of the current step was saved."""
 
+    def __init__(self, message, signum):
+        super().__init__(message)
+        self.signum = signum
+
 
 def xla_for(model):
     """Whether to compile a model's whole training step with XLA.
@@ -41,48 +46,90 @@ def xla_for(model):
     return model == "fully_connected" or bool(tf.config.list_physical_devices("GPU"))
 
 
+@functools.lru_cache(maxsize=None)
+def make_strategy(name):
+    """`default`: one device; `mirrored`: every GPU, else every logical CPU device.
+
+    One instance per process: two MirroredStrategy objects would mix up their collectives.
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
+
+
 class Trainer:
     """The model, its optimizer, the step counter and the compiled training function."""
 
-    def __init__(self, config, jit_compile=None):
+    def __init__(self, config, jit_compile=None, strategy=None):
         """jit_compile: True compiles the whole step with XLA; False compiles only the data
-        generation; None chooses by measurement (see xla_for)."""
+        generation; None chooses by measurement (see xla_for). strategy: a
+        tf.distribute strategy, by default the one config.strategy names."""
         self.config = config
         self.jit_compile = xla_for(config.model) if jit_compile is None else jit_compile
+        self.strategy = strategy or make_strategy(config.strategy)
+        self.replicas = self.strategy.num_replicas_in_sync
+        if config.batch_size % self.replicas:
+            raise ValueError(f"--batch_size={config.batch_size} does not split over "
+                             f"{self.replicas} replicas")
         keras.utils.set_random_seed(config.seed)
-        self.model = model_for(config)
-        self.optimizer = keras.optimizers.Adam(config.lr)
-        self.optimizer.build(self.model.trainable_variables)
-        self.step = tf.Variable(0, dtype=tf.int64, name="step")
+        with self.strategy.scope():
+            self.model = model_for(config)
+            self.optimizer = keras.optimizers.Adam(config.lr)
+            self.optimizer.build(self.model.trainable_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, name="step",
+                                    aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         self.checkpoint = checkpoint_for(self.model, self.optimizer, self.step)
         self._seeds = tf.constant([[config.seed, _DATA_STREAM], [config.seed, _NOISE_STREAM]],
                                   tf.int64)
-        self.run_steps = tf.function(self._run_steps, jit_compile=self.jit_compile)
         # Inside an XLA step the data is compiled with it; otherwise on its own.
         self.batch = self._batch if self.jit_compile else tf.function(self._batch,
                                                                        jit_compile=True)
+        if self.replicas == 1:
+            self._gradients = self._compute_gradients
+            self.run_steps = tf.function(self._run_steps, jit_compile=self.jit_compile)
+        else:  # XLA cannot hold the cross-replica sum: compile each replica's part
+            self._gradients = tf.function(self._compute_gradients,
+                                          jit_compile=self.jit_compile)
+            self.run_steps = tf.function(self._run_steps)
 
-    def _batch(self, step):
-        """(images, positions) of the batch trained at `step`: a function of (seed, step)."""
+    def _batch(self, step, replica=0):
+        """(images, positions) trained at `step` (by `replica`): a function of the seeds."""
         c = self.config
         seed = tf.random.experimental.stateless_fold_in(self._seeds[0], step)
-        return data.sample_batch(c.batch_size, c.num_balls, seed, c.sampler, c.friction)
+        if self.replicas > 1:
+            seed = tf.random.experimental.stateless_fold_in(seed, replica)
+        return data.sample_batch(c.batch_size // self.replicas, c.num_balls, seed, c.sampler,
+                                 c.friction)
 
-    def _train_step(self):
-        step = self.step.read_value()
-        images, _ = self.batch(step)
+    def _compute_gradients(self, step, replica):
+        images, _ = self.batch(step, replica)
         noise_seed = tf.random.experimental.stateless_fold_in(self._seeds[1], step)
-        variables = self.model.trainable_variables
+        if self.replicas > 1:
+            noise_seed = tf.random.experimental.stateless_fold_in(noise_seed, replica)
         with tf.GradientTape() as tape:
             loss, recon, kl, stddev = vae_loss(self.model, images, self.config.beta,
                                                noise_seed, training=True)
-        grads = tape.gradient(loss, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
+        grads = tape.gradient(loss, self.model.trainable_variables)
+        return grads, {"loss": loss / tf.cast(tf.shape(images)[0], tf.float32),
+                       "reconstruction": tf.reduce_mean(recon),
+                       "kl": tf.reduce_mean(kl),
+                       "stddev": tf.reduce_mean(stddev, axis=0)}
+
+    def _replica_step(self):
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        grads, out = self._gradients(self.step.read_value(), replica)
+        # Summed over replicas by the optimizer: the gradient of the whole batch's sum.
+        self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
         self.step.assign_add(1)
-        return {"loss": loss / self.config.batch_size,
-                "reconstruction": tf.reduce_mean(recon),
-                "kl": tf.reduce_mean(kl),
-                "stddev": tf.reduce_mean(stddev, axis=0)}
+        return out
+
+    def _train_step(self):
+        if self.replicas == 1:
+            return self._replica_step()
+        out = self.strategy.run(self._replica_step)
+        return {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+                for k, v in out.items()}
 
     def _run_steps(self, num_steps):
         """num_steps training steps in one call; the last step's losses, and whether every
@@ -110,9 +157,9 @@ def _stop_on_signals():
     def handler(signum, frame):
         if received:  # a second signal: stop at once
             raise KeyboardInterrupt
-        received.append(signal.Signals(signum).name)
+        received.append(signal.Signals(signum))
         logging.warning("%s received: saving a checkpoint and stopping (again to abort)",
-                        received[0])
+                        received[0].name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -129,24 +176,40 @@ def train(config: Config):
     Interrupted; in each case what was last saved stays usable.
     """
     directory = config.run_dir
+    check_resumable(config, directory)
     os.makedirs(directory, exist_ok=True)
     with RunLock(directory):
         return _train_locked(config, directory)
+
+
+def check_resumable(config, directory):
+    """Raises RunError if directory holds a run whose settings contradict config."""
+    if not os.path.exists(os.path.join(directory, CONFIG_FILE)):
+        return
+    try:
+        saved = Config.load(directory)
+    except (OSError, ValueError, TypeError) as e:
+        raise RunError(f"{directory}: unreadable {CONFIG_FILE} ({e})") from e
+    conflicts = resume_conflicts(config, saved)
+    if conflicts:
+        raise RunError(f"{directory} exists with other settings: " + "; ".join(conflicts)
+                       + " (use another --train_dir, or the run's own settings)")
 
 
 def _train_locked(config, directory):
     trainer = Trainer(config)
     manager = tf.train.CheckpointManager(trainer.checkpoint, directory, max_to_keep=3)
     if manager.latest_checkpoint:
-        saved = Config.load(directory)
-        conflicts = resume_conflicts(config, saved)
-        if conflicts:
-            raise RunError(f"{directory} exists with other settings: " + "; ".join(conflicts)
-                           + " (use another --train_dir, or the run's own settings)")
-        trainer.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        logging.info("restored from step %d (%s)", int(trainer.step), manager.latest_checkpoint)
+        try:
+            trainer.checkpoint.restore(
+                manager.latest_checkpoint).assert_existing_objects_matched()
+        except (tf.errors.OpError, ValueError, AssertionError) as e:
+            raise RunError(f"{directory}: cannot resume from {manager.latest_checkpoint} "
+                           f"({str(e).strip().splitlines()[0]}); move the run away or use "
+                           "another --train_dir") from e
+        logging.info("restored from step %d (%s)", int(trainer.step.numpy()), manager.latest_checkpoint)
     config.save(directory)
-    start = int(trainer.step)
+    start = int(trainer.step.numpy())
     if start >= config.max_step:
         logging.info("run %s is done: step %d of max_step %d", directory, start, config.max_step)
         return start
@@ -193,8 +256,8 @@ def _train_locked(config, directory):
                 last_saved = step
             if signals:
                 raise Interrupted(
-                    f"{signals[0]}: stopped at step {step}, checkpoint saved in {directory}. "
-                    "Run the same command again to resume.")
+                    f"{signals[0].name}: stopped at step {step}, checkpoint saved in "
+                    f"{directory}. Run the same command again to resume.", signals[0])
     writer.flush()
     logging.info("done: step %d, checkpoint %s", step, manager.latest_checkpoint)
     return step

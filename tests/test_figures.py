@@ -7,20 +7,9 @@ import pytest
 
 import analysis
 import plots
-import train
 from config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    """Two tiny trained runs (FC, one ball, beta 0.1 and 1.0) and a directory prefix."""
-    prefix = str(tmp_path_factory.mktemp("runs") / "train_store")
-    for beta in (0.1, 1.0):
-        train.train(Config(model="fully_connected", hidden_size=4, batch_size=8, max_step=4,
-                           log_every=2, checkpoint_every=4, beta=beta, train_dir=prefix))
-    return prefix
 
 
 def test_figure_scripts_write_the_original_names(two_runs, tmp_path):

@@ -1,0 +1,150 @@
+"""Training and data-generation throughput, against this machine's own limits.
+
+    python benchmark.py --models=fully_connected,conv,all_conv --num_balls=1,2 \
+        --json=benchmark.json
+
+For each (model, num_balls): images/s of the real training step (train.Trainer, the code
+path of main.py) with XLA as main.py chooses it, on and off; images/s of our generator
+alone and of a numpy generator written like the original's (one bouncing trajectory per
+batch, a Python loop over frames); for the fully connected model its training FLOPs per
+image, the FLOP/s reached, and their fraction of the fp32 matmul throughput that TF
+measures on this machine in the same run.
+"""
+
+import json
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from absl import app, flags, logging  # noqa: E402
+
+import data  # noqa: E402
+import reference  # noqa: E402
+import sweep  # noqa: E402
+from config import Config  # noqa: E402
+from train import Trainer, xla_for  # noqa: E402
+
+flags.DEFINE_list("models", list(sweep.MODELS), "Models to time.")
+flags.DEFINE_list("num_balls", ["1"], "Ball counts to time.")
+flags.DEFINE_integer("batch_size", 128, "Images per step.")
+flags.DEFINE_integer("steps", 60, "Timed training steps per measurement (after warm-up).")
+flags.DEFINE_float("seconds", 3.0, "Minimum seconds per data-generation measurement.")
+flags.DEFINE_string("json", None, "Also write the records here.")
+FLAGS = flags.FLAGS
+
+
+def _timed(fn, min_seconds, sync):
+    """Calls per second of fn() over at least min_seconds, after one warm-up call."""
+    sync(fn())
+    calls, start = 0, time.perf_counter()
+    while True:
+        sync(fn())
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return calls / elapsed
+
+
+def train_steps_per_s(config, steps, jit_compile):
+    trainer = Trainer(config, jit_compile=jit_compile)
+    chunk = tf.constant(config.steps_per_call, tf.int64)
+    trainer.run_steps(chunk)  # compile
+    calls = max(1, steps // config.steps_per_call)
+    start = time.perf_counter()
+    for _ in range(calls):
+        out, _ = trainer.run_steps(chunk)
+    float(out["loss"])
+    return calls * config.steps_per_call / (time.perf_counter() - start)
+
+
+def data_batches_per_s(batch_size, num_balls, seconds):
+    """Our generator as training compiles it: i.i.d. positions and rendering, XLA."""
+    generate = tf.function(lambda seed: tf.reduce_sum(data.sample_batch(
+        batch_size, num_balls, seed)[0]), jit_compile=True)
+    counter = iter(range(10**9))
+    return _timed(lambda: generate(tf.constant([0, next(counter)], tf.int64)), seconds,
+                  lambda x: x.numpy())
+
+
+def matmul_flops_per_s(seconds, n=2048):
+    """fp32 matmul throughput TF reaches on this machine: the bound for a dense model."""
+    a = tf.random.normal([n, n])
+    b = tf.random.normal([n, n])
+    matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+    return 2 * n**3 * _timed(matmul, seconds, lambda x: x.numpy())
+
+
+def fc_training_flops_per_image(model):
+    """2 FLOPs per multiply-add, three matmuls per dense layer (forward, weight gradient,
+    input gradient), except no input gradient for the first layer (the image)."""
+    dense = [w.shape for w in model.trainable_variables if len(w.shape) == 2]
+    macs = sum(a * b for a, b in dense)
+    return 2 * (3 * macs - dense[0][0] * dense[0][1])
+
+
+def measure(model, num_balls, batch_size, steps, seconds, matmul):
+    settings = dict(sweep.FAITHFUL[model])
+    settings.pop("lr", None)
+    config = Config(model=model, num_balls=num_balls, batch_size=batch_size, **settings)
+    record = {"model": model, "num_balls": num_balls, "batch_size": batch_size,
+              "xla_default": xla_for(model)}
+    for label, jit in (("xla_on", True), ("xla_off", False)):
+        record[f"train_images_per_s_{label}"] = batch_size * train_steps_per_s(
+            config, steps, jit)
+    record["train_images_per_s"] = record["train_images_per_s_xla_on" if record["xla_default"]
+                                          else "train_images_per_s_xla_off"]
+    record["data_images_per_s"] = batch_size * data_batches_per_s(batch_size, num_balls,
+                                                                  seconds)
+    rng = np.random.default_rng(0)
+    record["numpy_data_images_per_s"] = batch_size * _timed(
+        lambda: reference.original_batch(batch_size, num_balls, rng), seconds, lambda x: x)
+    record["data_speedup_over_numpy"] = (record["data_images_per_s"]
+                                         / record["numpy_data_images_per_s"])
+    record["data_fraction_of_step"] = record["train_images_per_s"] / record["data_images_per_s"]
+    if model == "fully_connected":
+        flops = fc_training_flops_per_image(Trainer(config).model)
+        record["train_flops_per_image"] = flops
+        record["train_flops_per_s"] = flops * record["train_images_per_s"]
+        record["matmul_flops_per_s"] = matmul
+        record["fraction_of_matmul_bound"] = record["train_flops_per_s"] / matmul
+    return record
+
+
+def table(records):
+    head = ("model", "balls", "train img/s", "XLA on", "XLA off", "data img/s",
+            "numpy img/s", "data/step", "GFLOP/s", "of matmul")
+    lines = [" | ".join(head)]
+    for r in records:
+        lines.append(" | ".join([
+            r["model"], str(r["num_balls"]), f"{r['train_images_per_s']:.0f}",
+            f"{r['train_images_per_s_xla_on']:.0f}", f"{r['train_images_per_s_xla_off']:.0f}",
+            f"{r['data_images_per_s']:.0f}", f"{r['numpy_data_images_per_s']:.0f}",
+            f"{r['data_fraction_of_step']:.1%}",
+            f"{r['train_flops_per_s'] / 1e9:.1f}" if "train_flops_per_s" in r else "-",
+            f"{r['fraction_of_matmul_bound']:.0%}" if "fraction_of_matmul_bound" in r else "-"]))
+    return "\n".join(lines)
+
+
+def main(argv):
+    del argv
+    devices = [d.device_type for d in tf.config.list_physical_devices()]
+    logging.info("devices: %s", devices)
+    matmul = matmul_flops_per_s(FLAGS.seconds)
+    print(f"fp32 matmul (2048x2048, TF): {matmul / 1e9:.1f} GFLOP/s")
+    records = []
+    for model in FLAGS.models:
+        for num_balls in (int(n) for n in FLAGS.num_balls):
+            records.append(measure(model, num_balls, FLAGS.batch_size, FLAGS.steps,
+                                   FLAGS.seconds, matmul))
+            logging.info("%s", records[-1])
+    print(table(records))
+    if FLAGS.json:
+        with open(FLAGS.json, "w") as f:
+            json.dump(records, f, indent=2)
+
+
+if __name__ == "__main__":
+    app.run(main)

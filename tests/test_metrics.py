@@ -1,0 +1,107 @@
+import csv
+import os
+
+import numpy as np
+import pytest
+
+import data
+import metrics
+import plots
+
+SMALL = dict(num_train=300, num_eval=200, num_mig=3000)
+CENTRES = (np.arange(32) + 0.5) / 32 * 10
+
+
+def centroid(images):
+    """The intensity centroid of a one-ball image: its true position, recovered."""
+    w = images[..., 0]
+    total = w.sum(axis=(1, 2))
+    return np.stack([(w.sum(axis=1) * CENTRES).sum(1) / total,
+                     (w.sum(axis=2) * CENTRES).sum(1) / total], axis=1)
+
+
+def noise(images):
+    return np.random.default_rng(len(images)).normal(size=(len(images), 6))
+
+
+def duplicated(images):
+    return np.concatenate([centroid(images), centroid(images)], axis=1)
+
+
+@pytest.fixture(scope="module")
+def centroid_scores():
+    return metrics.evaluate(centroid, 1, seed=0, **SMALL)
+
+
+def test_true_positions_score_near_one(centroid_scores):
+    s = centroid_scores
+    assert s["beta_vae"] > 0.95 and s["factor_vae"] > 0.95
+    # 20 bins cannot hold all of a 32-value factor's entropy: log 20 / log 32 = 0.86.
+    assert s["mig"] > 0.75
+    assert s["num_factors"] == 2 and s["chance"] == 0.5
+
+
+def test_noise_scores_at_chance():
+    s = metrics.evaluate(noise, 1, seed=0, **SMALL)
+    assert abs(s["beta_vae"] - 0.5) < 0.12
+    assert abs(s["factor_vae"] - 0.5) < 0.12
+    assert s["mig"] < 0.05
+
+
+def test_duplicated_factors_score_low_mig(centroid_scores):
+    s = metrics.evaluate(duplicated, 1, seed=0, **SMALL)
+    assert s["mig"] < 0.05 < centroid_scores["mig"] - 0.5
+
+
+def test_scores_are_reproducible(centroid_scores):
+    again = metrics.evaluate(centroid, 1, seed=0, **SMALL)
+    assert again == centroid_scores
+    a = metrics.evaluate(noise, 1, seed=1, **SMALL)
+    b = metrics.evaluate(noise, 1, seed=2, **SMALL)
+    assert a != b
+
+
+def test_two_ball_factors_are_canonical_and_on_the_grid():
+    f = metrics.BallFactors(2, seed=0)
+    p = f.sample(500)
+    assert np.all(p[:, 0, 0] <= p[:, 1, 0])  # left ball first
+    k = f.indices(p)
+    assert k.shape == (500, 4) and k.min() >= 0 and k.max() <= 31
+    grid = data.grid_values(metrics.GRID).numpy()
+    np.testing.assert_allclose(grid[k].reshape(p.shape), p, atol=1e-5)
+
+
+def test_sample_sharing_holds_one_factor():
+    f = metrics.BallFactors(2, seed=0)
+    reference = f.sample(50)
+    factors = np.arange(50) % 4
+    shared = f.sample_sharing(factors, reference, 8).reshape(50, 8, 2, 2)
+    for i, factor in enumerate(factors):
+        held = shared[i, :, factor // 2, factor % 2]
+        assert np.all(held == reference[i, factor // 2, factor % 2])
+    assert np.all(shared[:, :, 0, 0] <= shared[:, :, 1, 0])
+
+
+def test_mig_of_the_factors_themselves():
+    k = np.random.default_rng(0).integers(32, size=(5000, 2))
+    mig, gaps = metrics.mig_from_codes(k.astype(float), k)
+    # 32 values in 20 equal bins: 12 bins hold two values, 8 hold one.
+    binned_entropy = 12 * (2 / 32) * np.log(32 / 2) + 8 * (1 / 32) * np.log(32)
+    assert mig == pytest.approx(binned_entropy / np.log(32), abs=0.02)
+    mixed = np.stack([k[:, 0] + k[:, 1], k[:, 0] - k[:, 1]], axis=1).astype(float)
+    assert metrics.mig_from_codes(mixed, k)[0] < 0.2
+
+
+def test_table_script_on_two_tiny_runs(two_runs, tmp_path):
+    written = plots.metrics_table(two_runs, str(tmp_path), **SMALL)
+    names = sorted(os.path.basename(p) for p in written)
+    assert names == ["metrics.csv", "metrics.md", "one_ball_mig.png"]
+    rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
+    assert [(r["model"], r["beta"]) for r in rows] == [("fully_connected", "0.1"),
+                                                        ("fully_connected", "1.0")]
+    for r in rows:
+        for key in ("beta_vae", "factor_vae", "mig"):
+            assert 0.0 <= float(r[key]) <= 1.0
+        assert float(r["reconstruction"]) > 21.0  # above the entropy floor
+        assert float(r["original_reconstruction"]) > 0
+    assert "| 1 | fully_connected | 0.1 |" in open(tmp_path / "metrics.md").read()
