@@ -45,6 +45,9 @@ NUM_MIG = 10000
 MIG_BINS = 20
 PRUNE_VARIANCE = 0.05
 _CHUNK = 4096  # images rendered and encoded at once
+# Graph versions of the samplers: their rejection loops run in TF, not in Python.
+_sample = tf.function(data.sample_positions)
+_sample_fixed = tf.function(data.sample_positions_fixed)
 
 
 class BallFactors:
@@ -63,8 +66,8 @@ class BallFactors:
 
     def sample(self, count):
         """[count, num_balls, 2] canonical positions, uniform over valid grid points."""
-        return data.sample_positions(count, self.num_balls, self._next_seed(), grid=GRID,
-                                     canonical=True).numpy()
+        return _sample(count, self.num_balls, self._next_seed(), grid=GRID,
+                       canonical=True).numpy()
 
     def sample_sharing(self, factors, reference, repeat):
         """[len(factors) * repeat, num_balls, 2]: for each i, `repeat` configurations whose
@@ -73,8 +76,8 @@ class BallFactors:
         mask[np.arange(len(factors)), factors // 2, factors % 2] = True
         mask = np.repeat(mask, repeat, axis=0)
         values = np.repeat(reference, repeat, axis=0)
-        return data.sample_positions_fixed(mask, values, self._next_seed(), grid=GRID,
-                                           canonical=True).numpy()
+        return _sample_fixed(tf.constant(mask), tf.constant(values, tf.float32),
+                             self._next_seed(), grid=GRID, canonical=True).numpy()
 
     def indices(self, positions):
         """[count, num_factors] grid indices (0..31) of positions."""
