@@ -207,9 +207,10 @@ def _train_locked(config, directory):
             raise RunError(f"{directory}: cannot resume from {manager.latest_checkpoint} "
                            f"({str(e).strip().splitlines()[0]}); move the run away or use "
                            "another --train_dir") from e
-        logging.info("restored from step %d (%s)", int(trainer.step.numpy()), manager.latest_checkpoint)
-    config.save(directory)
     start = int(trainer.step.numpy())
+    if manager.latest_checkpoint:
+        logging.info("restored from step %d (%s)", start, manager.latest_checkpoint)
+    config.save(directory)
     if start >= config.max_step:
         logging.info("run %s is done: step %d of max_step %d", directory, start, config.max_step)
         return start
@@ -225,40 +226,42 @@ def _train_locked(config, directory):
     step, last_saved = start, start
     timer_step, timer = start, None
     with _stop_on_signals() as signals, writer.as_default():
-        while step < config.max_step:
-            # Each call runs up to the next log, checkpoint or the end.
-            n = min(config.steps_per_call, config.max_step - step,
-                    config.log_every - step % config.log_every,
-                    config.checkpoint_every - step % config.checkpoint_every)
-            out, finite = trainer.run_steps(tf.constant(n, tf.int64))
-            if not bool(finite):
-                raise Diverged(
-                    f"loss became NaN or Inf between step {step} and {step + n}; stopped. "
-                    f"The last good checkpoint is step {last_saved} "
-                    f"({manager.latest_checkpoint or 'none'}): lower --lr and start a new "
-                    f"--train_dir, or resume from it")
-            step += n
-            if timer is None:  # the first call includes compilation: time from its end
-                timer_step, timer = step, time.perf_counter()
-            if step % config.log_every == 0 or step == config.max_step:
-                row = _log_row(step, out)
-                metrics.append(row)
-                _summaries(row, k)
-                elapsed = time.perf_counter() - timer
-                rate = (step - timer_step) / elapsed if elapsed > 0 else float("nan")
-                logging.info(
-                    "step %d/%d | reconstruction %.2f kl %.2f nats/image | %d active "
-                    "latents | %.1f steps/s | ETA %s", step, config.max_step,
-                    row["reconstruction"], row["kl"], row["active_latents"], rate,
-                    _format_eta((config.max_step - step) / rate if rate > 0 else math.nan))
-            if step % config.checkpoint_every == 0 or step == config.max_step or signals:
-                manager.save(checkpoint_number=step)
-                last_saved = step
-            if signals:
-                raise Interrupted(
-                    f"{signals[0].name}: stopped at step {step}, checkpoint saved in "
-                    f"{directory}. Run the same command again to resume.", signals[0])
-    writer.flush()
+        try:
+            while step < config.max_step:
+                # Each call runs up to the next log, checkpoint or the end.
+                n = min(config.steps_per_call, config.max_step - step,
+                        config.log_every - step % config.log_every,
+                        config.checkpoint_every - step % config.checkpoint_every)
+                out, finite = trainer.run_steps(tf.constant(n, tf.int64))
+                if not bool(finite):
+                    raise Diverged(
+                        f"loss became NaN or Inf between step {step} and {step + n}; stopped. "
+                        f"The last good checkpoint is step {last_saved} "
+                        f"({manager.latest_checkpoint or 'none'}); the same command resumes "
+                        "from it, or start a new --train_dir with a lower --lr")
+                step += n
+                if timer is None:  # the first call includes compilation: time from its end
+                    timer_step, timer = step, time.perf_counter()
+                if step % config.log_every == 0 or step == config.max_step:
+                    row = _log_row(step, out)
+                    metrics.append(row)
+                    _summaries(row, k)
+                    elapsed = time.perf_counter() - timer
+                    rate = (step - timer_step) / elapsed if elapsed > 0 else float("nan")
+                    logging.info(
+                        "step %d/%d | reconstruction %.2f kl %.2f nats/image | %d active "
+                        "latents | %.1f steps/s | ETA %s", step, config.max_step,
+                        row["reconstruction"], row["kl"], row["active_latents"], rate,
+                        _format_eta((config.max_step - step) / rate if rate > 0 else math.nan))
+                if step % config.checkpoint_every == 0 or step == config.max_step or signals:
+                    manager.save(checkpoint_number=step)
+                    last_saved = step
+                if signals:
+                    raise Interrupted(
+                        f"{signals[0].name}: stopped at step {step}, checkpoint saved in "
+                        f"{directory}. Run the same command again to resume.", signals[0])
+        finally:
+            writer.flush()
     logging.info("done: step %d, checkpoint %s", step, manager.latest_checkpoint)
     return step
 

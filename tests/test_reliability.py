@@ -55,16 +55,26 @@ def assert_clean_metrics(directory, last_step, every=10):
     assert steps == list(range(every, last_step + 1, every)), steps
 
 
+def start_long_run(tmp_path, checkpoint_every, until_step):
+    """A main.py run of 100000 steps, once it has logged until_step: (process, prefix, log)."""
+    prefix = str(tmp_path / "ts")
+    log = str(tmp_path / "log")
+    process = start_main(TINY + [f"--train_dir={prefix}", "--max_step=100000",
+                                 f"--checkpoint_every={checkpoint_every}"], log)
+    try:
+        wait_for(log, f"step {until_step}/100000")
+    except AssertionError:
+        process.kill()
+        raise
+    return process, prefix, log
+
+
 def stopped_step(prefix):
     return int(tf.train.latest_checkpoint(run_dir(prefix)).rsplit("-", 1)[1])
 
 
 def test_sigint_saves_a_checkpoint_and_resume_continues(tmp_path):
-    prefix = str(tmp_path / "ts")
-    log = str(tmp_path / "log")
-    process = start_main(TINY + [f"--train_dir={prefix}", "--max_step=100000",
-                                 "--checkpoint_every=1000"], log)
-    wait_for(log, "step 30/100000")
+    process, prefix, log = start_long_run(tmp_path, 1000, 30)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 128 + signal.SIGINT
     assert "Run the same command again to resume" in open(log).read()
@@ -81,12 +91,8 @@ def test_sigint_saves_a_checkpoint_and_resume_continues(tmp_path):
 
 
 def test_second_writer_is_refused_and_sigterm_saves(tmp_path):
-    prefix = str(tmp_path / "ts")
-    log = str(tmp_path / "log")
-    first = start_main(TINY + [f"--train_dir={prefix}", "--max_step=100000",
-                               "--checkpoint_every=1000"], log)
+    first, prefix, log = start_long_run(tmp_path, 1000, 10)
     try:
-        wait_for(log, "step 10/100000")
         second = run_main(TINY + [f"--train_dir={prefix}", "--max_step=100000"])
         assert second.returncode != 0
         assert f"being trained by process {first.pid}" in second.stderr
@@ -100,11 +106,7 @@ def test_second_writer_is_refused_and_sigterm_saves(tmp_path):
 
 
 def test_sigkill_loses_at_most_checkpoint_every_and_stale_lock_is_taken(tmp_path):
-    prefix = str(tmp_path / "ts")
-    log = str(tmp_path / "log")
-    process = start_main(TINY + [f"--train_dir={prefix}", "--max_step=100000",
-                                 "--checkpoint_every=20"], log)
-    wait_for(log, "step 50/100000")
+    process, prefix, log = start_long_run(tmp_path, 20, 50)
     process.kill()
     process.wait(timeout=60)
     assert os.path.exists(os.path.join(run_dir(prefix), runs.LOCK_FILE))  # left behind
