@@ -8,11 +8,12 @@ implementation, so the numbers are comparable to published ones:
   difference of their representations; a logistic regression (scikit-learn defaults)
   predicts the shared factor from 10000 such points; the score is its accuracy on 5000
   fresh points. Chance is 1 / number of factors.
-- FactorVAE score (Kim and Mnih 2018): each representation dimension is divided by its
-  standard deviation over 10000 images, dimensions with variance below 0.05 are dropped
-  as collapsed; a point is a batch of 64 images sharing one factor, voting for the
-  dimension of least normalised variance; a majority vote maps each dimension to a
-  factor (10000 points); the score is the accuracy of that map on 5000 fresh points.
+- FactorVAE score (Kim and Mnih 2018): dimensions whose standard deviation over 10000
+  images is below 0.05 are dropped as collapsed (disentanglement_lib's
+  prune_dims.threshold); a point is a batch of 64 images sharing one factor, voting for
+  the dimension whose variance in the batch, divided by its variance over all images,
+  is least; a majority vote maps each dimension to a factor (10000 points); the score
+  is the accuracy of that map on 5000 fresh points.
 - MIG (Chen et al. 2018, disentanglement_lib's histogram form): 10000 images; each
   representation dimension is cut into 20 equal-width bins; the mutual information of
   each dimension with each factor, over the factor's entropy; the gap between the two
@@ -43,7 +44,7 @@ NUM_EVAL = 5000
 NUM_VARIANCE_ESTIMATE = 10000
 NUM_MIG = 10000
 MIG_BINS = 20
-PRUNE_VARIANCE = 0.05
+PRUNE_SCALE = 0.05  # on the standard deviation, as disentanglement_lib
 _CHUNK = 4096  # images rendered and encoded at once
 # Graph versions of the samplers: their rejection loops run in TF, not in Python.
 _sample = tf.function(data.sample_positions)
@@ -131,7 +132,7 @@ def factor_vae_score(encode, factors_sampler, rng, num_train=NUM_TRAIN, num_eval
                      batch_size=BATCH_SIZE, num_variance_estimate=NUM_VARIANCE_ESTIMATE):
     f = factors_sampler
     variance = np.var(represent(encode, f.sample(num_variance_estimate)), axis=0, ddof=1)
-    active = variance >= PRUNE_VARIANCE
+    active = np.sqrt(variance) >= PRUNE_SCALE
     if not active.any():
         return {"factor_vae": 0.0, "factor_vae_train": 0.0, "factor_vae_active_dims": 0}
     train = _factor_vae_votes(encode, f, rng, num_train, batch_size, variance, active)

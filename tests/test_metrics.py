@@ -53,6 +53,22 @@ def test_duplicated_factors_score_low_mig(centroid_scores):
     assert s["mig"] < 0.05 < centroid_scores["mig"] - 0.5
 
 
+def rotation(degrees):
+    a = np.deg2rad(degrees)
+    return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+
+
+def test_rotated_positions_fail_mig_first(centroid_scores):
+    # Rotated 30 degrees, each latent mixes x and y: the two classifier scores still
+    # tell the factors apart, MIG does not. At 45 degrees the batch features of the two
+    # factors look alike, and all three fall to chance.
+    s30 = metrics.evaluate(lambda x: centroid(x) @ rotation(30), 1, seed=0, **SMALL)
+    assert s30["beta_vae"] > 0.95 and s30["factor_vae"] > 0.95
+    assert s30["mig"] < 0.3 < centroid_scores["mig"] - 0.4
+    s45 = metrics.evaluate(lambda x: centroid(x) @ rotation(45), 1, seed=0, **SMALL)
+    assert s45["beta_vae"] < 0.7 and s45["factor_vae"] < 0.7 and s45["mig"] < 0.05
+
+
 def test_scores_are_reproducible(centroid_scores):
     again = metrics.evaluate(centroid, 1, seed=0, **SMALL)
     assert again == centroid_scores
