@@ -89,7 +89,7 @@ def validate(config):
         if problem:
             problems.append(problem)
     try:
-        data.check_num_balls(config.num_balls)
+        data.check_num_balls(config.num_balls, config.sampler)
     except ValueError as e:
         problems.append(f"--num_balls={config.num_balls!r}: {e}")
     return problems

@@ -69,6 +69,12 @@ def test_check_num_balls_refuses(bad):
         data.check_num_balls(bad)
 
 
+def test_trajectory_start_region_is_checked_too():
+    data.check_num_balls(5)  # 4.8% of uniform placements are valid
+    with pytest.raises(ValueError, match="does not fit"):
+        data.check_num_balls(5, sampler="trajectory")  # 0.5% in the original's [2, 10]
+
+
 def test_check_num_balls_accepts_sweep_values():
     data.check_num_balls(1)
     data.check_num_balls(2)
