@@ -7,7 +7,6 @@ import tensorflow as tf
 
 import data
 from architecture import kl_divergence, reconstruction_loss, sample_latent
-from train import ACTIVE_STDDEV
 
 BALL_WORDS = {1: "one", 2: "two"}
 
@@ -26,10 +25,6 @@ def average_stddev(model, x):
     """[num_latents]: the posterior stddev of each latent, averaged over images x."""
     _, log_var = model.encode(x)
     return tf.reduce_mean(tf.exp(0.5 * log_var), axis=0).numpy()
-
-
-def active_latents(stddev):
-    return int(np.sum(np.asarray(stddev) < ACTIVE_STDDEV))
 
 
 def reconstruction_and_kl(model, num_balls, batches=100, batch_size=32, seed=1):

@@ -5,12 +5,14 @@ metrics and the benchmark share one definition. A model maps images [B, 32, 32, 
 flat latent [B, num_latents] and back to logits [B, 32, 32, 1].
 """
 
+import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
 from data import IMAGE_SIZE
 
 CONV_STDDEV = 0.01  # the original's conv/deconv weight stddev and bias
+ACTIVE_STDDEV = 0.5  # a latent whose average posterior stddev is below this is "active"
 
 
 def _dense(units, weight_init, activation="elu"):
@@ -127,6 +129,11 @@ def reconstruction_loss(images, logits):
     """Bernoulli cross-entropy of the images under sigmoid(logits), summed over pixels: [B]."""
     xent = tf.nn.sigmoid_cross_entropy_with_logits(labels=images, logits=logits)
     return tf.reduce_sum(tf.reshape(xent, [tf.shape(images)[0], -1]), axis=-1)
+
+
+def active_latents(stddev):
+    """How many latents of an average posterior stddev vector [k] are in use."""
+    return int(np.sum(np.asarray(stddev) < ACTIVE_STDDEV))
 
 
 def sample_latent(mean, log_var, seed):

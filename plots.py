@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 from absl import logging  # noqa: E402
 
 import analysis  # noqa: E402
+from architecture import active_latents  # noqa: E402
 import metrics  # noqa: E402
 from runs import load_runs  # noqa: E402
 from sweep import MODELS, ORIGINAL_RECONSTRUCTION  # noqa: E402
@@ -71,7 +72,7 @@ def draw_stddev(num_balls, model_name, by_beta):
         _, _, model = by_beta[beta]
         stddev = np.sort(analysis.average_stddev(model, x))
         ax.plot(np.arange(len(stddev)), stddev, marker="o", ms=3,
-                label=f"beta {beta} ({analysis.active_latents(stddev)} active)")
+                label=f"beta {beta} ({active_latents(stddev)} active)")
     ax.axhline(1.0, color="gray", lw=0.5)
     ax.set_xlabel("latent (sorted by average stddev)")
     ax.set_ylabel(f"average posterior stddev over {STDDEV_IMAGES} images")
@@ -138,7 +139,7 @@ def score_run(directory, config, model, step, num_train, num_eval, num_mig, seed
     original = ORIGINAL_RECONSTRUCTION.get((config.num_balls, config.model), {})
     return {"model": config.model, "num_balls": config.num_balls, "beta": config.beta,
             "step": step, "reconstruction": recon, "kl": kl,
-            "active_latents": analysis.active_latents(stddev),
+            "active_latents": active_latents(stddev),
             "beta_vae": scores["beta_vae"], "factor_vae": scores["factor_vae"],
             "mig": scores["mig"], "original_reconstruction": original.get(config.beta, ""),
             "run_dir": directory}

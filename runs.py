@@ -38,6 +38,12 @@ def checkpoint_for(model, optimizer=None, step=None):
     return tf.train.Checkpoint(**objects)
 
 
+def first_line(error):
+    """The first line of an exception's message (TF's run to many lines), or its type."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def find_runs(train_dir):
     """Run directories with a config.json: `train_dir` as main.py's prefix, or a folder.
 
@@ -66,9 +72,8 @@ def load_run(directory):
         status = checkpoint_for(model, step=step).read(latest)
         status.assert_existing_objects_matched().expect_partial()  # no optimizer wanted
     except (tf.errors.OpError, ValueError, AssertionError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise RunError(f"{directory}: checkpoint {os.path.basename(latest)} does not "
-                       f"restore the model that config.json describes ({first})") from e
+                       f"restore the model that config.json describes ({first_line(e)})") from e
     return config, model, int(step.numpy())
 
 

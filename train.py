@@ -16,11 +16,10 @@ from absl import logging
 from tensorflow import keras
 
 import data
-from architecture import vae_loss
+from architecture import active_latents, vae_loss
 from config import CONFIG_FILE, Config, resume_conflicts
-from runs import MetricsLog, RunError, RunLock, checkpoint_for, model_for
+from runs import MetricsLog, RunError, RunLock, checkpoint_for, first_line, model_for
 
-ACTIVE_STDDEV = 0.5  # a latent whose average posterior stddev is below this is "active"
 _DATA_STREAM, _NOISE_STREAM = 0, 1
 
 
@@ -93,20 +92,23 @@ class Trainer:
                                           jit_compile=self.jit_compile)
             self.run_steps = tf.function(self._run_steps)
 
+    def _seed(self, stream, step, replica):
+        """The stateless seed of `stream` (data or noise) at `step` for `replica`."""
+        seed = tf.random.experimental.stateless_fold_in(self._seeds[stream], step)
+        if self.replicas > 1:
+            seed = tf.random.experimental.stateless_fold_in(seed, replica)
+        return seed
+
     def _batch(self, step, replica=0):
         """(images, positions) trained at `step` (by `replica`): a function of the seeds."""
         c = self.config
-        seed = tf.random.experimental.stateless_fold_in(self._seeds[0], step)
-        if self.replicas > 1:
-            seed = tf.random.experimental.stateless_fold_in(seed, replica)
-        return data.sample_batch(c.batch_size // self.replicas, c.num_balls, seed, c.sampler,
+        return data.sample_batch(c.batch_size // self.replicas, c.num_balls,
+                                 self._seed(_DATA_STREAM, step, replica), c.sampler,
                                  c.friction)
 
     def _compute_gradients(self, step, replica):
         images, _ = self.batch(step, replica)
-        noise_seed = tf.random.experimental.stateless_fold_in(self._seeds[1], step)
-        if self.replicas > 1:
-            noise_seed = tf.random.experimental.stateless_fold_in(noise_seed, replica)
+        noise_seed = self._seed(_NOISE_STREAM, step, replica)
         with tf.GradientTape() as tape:
             loss, recon, kl, stddev = vae_loss(self.model, images, self.config.beta,
                                                noise_seed, training=True)
@@ -205,7 +207,7 @@ def _train_locked(config, directory):
                 manager.latest_checkpoint).assert_existing_objects_matched()
         except (tf.errors.OpError, ValueError, AssertionError) as e:
             raise RunError(f"{directory}: cannot resume from {manager.latest_checkpoint} "
-                           f"({str(e).strip().splitlines()[0]}); move the run away or use "
+                           f"({first_line(e)}); move the run away or use "
                            "another --train_dir") from e
     start = int(trainer.step.numpy())
     if manager.latest_checkpoint:
@@ -270,7 +272,7 @@ def _log_row(step, out):
     stddev = out["stddev"].numpy()
     row = {"step": step, "reconstruction": float(out["reconstruction"]),
            "kl": float(out["kl"]), "loss": float(out["loss"]),
-           "active_latents": int((stddev < ACTIVE_STDDEV).sum())}
+           "active_latents": active_latents(stddev)}
     row.update({f"stddev_{i}": float(s) for i, s in enumerate(stddev)})
     return row
 
