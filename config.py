@@ -6,6 +6,7 @@ import os
 
 import data
 from architecture import MODELS
+from schedules import LR_SCHEDULES
 from sweep import run_dir
 
 CONFIG_FILE = "config.json"
@@ -13,8 +14,9 @@ STRATEGIES = ("default", "mirrored")
 
 # Settings that may change when a run is resumed; every other one must match config.json.
 # (train_dir is part of the directory's name, so it matches by construction.)
+# A cosine schedule's end (decay_steps) is fixed when the run starts: it is not resumable.
 RESUMABLE = ("max_step", "checkpoint_every", "log_every", "steps_per_call", "train_dir",
-             "strategy")
+             "strategy", "threads")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +39,18 @@ class Config:
     log_every: int = 100
     steps_per_call: int = 10
     strategy: str = "default"
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
+    decay_steps: int = 0
+    kl_warmup_steps: int = 0
+    threads: int = 0
+
+    def resolved(self):
+        """This config with its defaults made explicit: a cosine schedule without
+        decay_steps ends at max_step."""
+        if self.lr_schedule == "cosine" and self.decay_steps == 0:
+            return dataclasses.replace(self, decay_steps=self.max_step)
+        return self
 
     @property
     def run_dir(self):
@@ -83,6 +97,10 @@ def validate(config):
         problems.append(f"--keep_prob={config.keep_prob!r}: must be in (0, 1]")
     if config.max_step < 0:
         problems.append(f"--max_step={config.max_step!r}: must be >= 0")
+    if config.friction and config.sampler != "trajectory":
+        problems.append(f"--friction with --sampler={config.sampler}: friction only acts on "
+                        "trajectories (use --sampler=trajectory, or drop --friction)")
+    problems += _schedule_problems(config)
     for name in ("batch_size", "hidden_size", "lr", "weight_init", "checkpoint_every",
                  "log_every", "steps_per_call"):
         problem = _positive(name, getattr(config, name))
@@ -95,8 +113,40 @@ def validate(config):
     return problems
 
 
+def _schedule_problems(config):
+    problems = [f"--{name}={getattr(config, name)!r}: must be >= 0"
+                for name in ("warmup_steps", "decay_steps", "kl_warmup_steps", "threads")
+                if getattr(config, name) < 0]
+    if config.lr_schedule not in LR_SCHEDULES:
+        problems.append(f"--lr_schedule={config.lr_schedule!r}: must be one of "
+                        f"{', '.join(LR_SCHEDULES)}")
+    elif config.lr_schedule == "constant" and config.decay_steps:
+        problems.append(f"--decay_steps={config.decay_steps}: only with --lr_schedule=cosine")
+    elif config.lr_schedule == "cosine" and config.decay_steps > 0:
+        if config.warmup_steps >= config.decay_steps:
+            problems.append(f"--warmup_steps={config.warmup_steps}: must be below the "
+                            f"cosine's end, --decay_steps={config.decay_steps}")
+        if config.max_step > config.decay_steps:
+            problems.append(f"--max_step={config.max_step}: past the cosine's end "
+                            f"--decay_steps={config.decay_steps}, where the learning rate "
+                            "is 0")
+    return problems
+
+
 def resume_conflicts(config, saved):
     """One line per setting of config that differs from the saved run's config."""
-    return [f"--{name}={getattr(config, name)!r} but the run was started with {name}="
-            f"{getattr(saved, name)!r}" for name in (f.name for f in dataclasses.fields(Config))
-            if name not in RESUMABLE and getattr(config, name) != getattr(saved, name)]
+    conflicts = []
+    for name in (f.name for f in dataclasses.fields(Config)):
+        mine, theirs = getattr(config, name), getattr(saved, name)
+        if name in RESUMABLE or mine == theirs:
+            continue
+        if name == "decay_steps" and config.lr_schedule == saved.lr_schedule == "cosine":
+            conflicts.append(
+                f"the run's cosine schedule ends at step {theirs} (decay_steps, fixed when it "
+                f"started) but this call's ends at {mine}: a cosine run is not extended, as "
+                "that would bend a schedule already under way (pass "
+                f"--decay_steps={theirs} with --max_step <= {theirs})")
+        else:
+            conflicts.append(f"--{name}={mine!r} but the run was started with {name}="
+                             f"{theirs!r}")
+    return conflicts

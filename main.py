@@ -16,6 +16,7 @@ from absl import app, flags, logging  # noqa: E402
 import data  # noqa: E402
 from architecture import MODELS  # noqa: E402
 from config import STRATEGIES, Config, validate  # noqa: E402
+from schedules import LR_SCHEDULES  # noqa: E402
 
 defaults = Config()
 flags.DEFINE_enum("model", defaults.model, sorted(MODELS), "Encoder/decoder pair.")
@@ -41,6 +42,18 @@ flags.DEFINE_integer("steps_per_call", defaults.steps_per_call,
 flags.DEFINE_enum("strategy", defaults.strategy, list(STRATEGIES),
                   "default: one device; mirrored: tf.distribute.MirroredStrategy over every "
                   "GPU (the batch is split between them).")
+flags.DEFINE_enum("lr_schedule", defaults.lr_schedule, list(LR_SCHEDULES),
+                  "constant: --lr throughout (the original); cosine: decays to 0 at "
+                  "--decay_steps.")
+flags.DEFINE_integer("warmup_steps", defaults.warmup_steps,
+                     "Linear learning-rate warm-up from 0 to --lr over this many steps.")
+flags.DEFINE_integer("decay_steps", defaults.decay_steps,
+                     "Where the cosine reaches 0 (0: --max_step). Fixed when a run starts, "
+                     "so a cosine run is not extended by a larger --max_step.")
+flags.DEFINE_integer("kl_warmup_steps", defaults.kl_warmup_steps,
+                     "Beta ramps linearly from 0 to --beta over this many steps (0: off).")
+flags.DEFINE_integer("threads", defaults.threads,
+                     "TensorFlow intra-op threads (0: TF's default, all cores).")
 FLAGS = flags.FLAGS
 
 
@@ -51,7 +64,10 @@ def config_from_flags():
 def main(argv):
     if len(argv) > 1:
         sys.exit(f"main.py: unexpected arguments {argv[1:]}; every setting is a --flag")
-    config = config_from_flags()
+    config = config_from_flags().resolved()
+    if config.threads > 0:  # before TensorFlow runs its first op
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(config.threads)
     problems = validate(config)
     if problems:
         sys.exit("main.py: " + "\n".join(problems))

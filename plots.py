@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 from absl import logging  # noqa: E402
 
 import analysis  # noqa: E402
-from architecture import active_latents  # noqa: E402
+from architecture import ACTIVE_STDDEV, active_latents  # noqa: E402
 import metrics  # noqa: E402
 from runs import load_runs  # noqa: E402
 from sweep import MODELS, ORIGINAL_RECONSTRUCTION  # noqa: E402
@@ -44,10 +44,13 @@ def draw_traversal(config, model):
     grid = analysis.traversal(model, image, latents, TRAVERSAL_VALUES)
     cols = len(TRAVERSAL_VALUES) + 1
     fig, axes = plt.subplots(len(latents), cols, figsize=(1.2 * cols, 1.2 * len(latents)))
+    # origin "lower": the original drew each panel with pcolor, image row 0 at the bottom.
     for row, latent in enumerate(latents):
-        axes[row, 0].imshow(image.numpy()[:, :, 0], cmap="gray", vmin=0, vmax=1)
+        axes[row, 0].imshow(image.numpy()[:, :, 0], cmap="gray", vmin=0, vmax=1,
+                            origin="lower")
         for col in range(len(TRAVERSAL_VALUES)):
-            axes[row, col + 1].imshow(grid[row, col], cmap="gray", vmin=0, vmax=1)
+            axes[row, col + 1].imshow(grid[row, col], cmap="gray", vmin=0, vmax=1,
+                                      origin="lower")
         axes[row, 0].set_ylabel(f"z{latent}\n{stddev[latent]:.2f}", rotation=0,
                                 labelpad=22, va="center", fontsize=8)
     for ax in axes.flat:
@@ -102,9 +105,7 @@ def draw_reconstruction(num_balls, by_model):
 
 def cool_images(train_dir, figures_dir):
     """heat_map_model_<model>_num_balls_<n>_beta_<beta>.png for every run."""
-    return [save(draw_traversal(config, model), figures_dir,
-                 f"heat_map_model_{config.model}_num_balls_{config.num_balls}"
-                 f"_beta_{config.beta}.png")
+    return [save(draw_traversal(config, model), figures_dir, heat_map_name(config) + ".png")
             for _, config, model, _ in load_runs(train_dir)]
 
 
@@ -200,3 +201,42 @@ def metrics_table(train_dir, figures_dir, num_train=metrics.NUM_TRAIN,
 
 def sweep_order(model):
     return MODELS.index(model) if model in MODELS else len(MODELS)
+
+
+GIF_STEPS = 21  # values from -3 to 3 and back
+GIF_SCALE = 3  # pixels per image pixel
+
+
+def traversal_gif(config, model, stddev, path):
+    """An animated GIF: each active latent (at most 10, lowest average stddev first; the
+    lowest one if none is active) swept from -3 to 3 and back, one panel per latent,
+    the others held at the posterior mean of one image. Rows drawn bottom-up, as the
+    heat maps."""
+    from PIL import Image, ImageDraw
+
+    order = np.argsort(stddev)
+    latents = [i for i in order if stddev[i] < ACTIVE_STDDEV][:TRAVERSAL_ROWS]
+    latents = latents or [int(order[0])]
+    values = np.linspace(-3.0, 3.0, GIF_STEPS)
+    image = analysis.images(config.num_balls, 1, seed=4)[0]
+    grid = analysis.traversal(model, image, latents, values)  # [latents, steps, 32, 32]
+    size, gap, top = 32 * GIF_SCALE, 4, 14
+    frames = []
+    for t in list(range(GIF_STEPS)) + list(range(GIF_STEPS - 2, 0, -1)):
+        canvas = Image.new("L", (len(latents) * (size + gap) + gap, size + top + gap), 255)
+        draw = ImageDraw.Draw(canvas)
+        for k, latent in enumerate(latents):
+            panel = (grid[k, t, ::-1] * 255).clip(0, 255).astype(np.uint8)
+            panel = Image.fromarray(panel).resize((size, size), Image.NEAREST)
+            x = gap + k * (size + gap)
+            canvas.paste(panel, (x, top))
+            draw.text((x, 1), f"z{latent} {values[t]:+.1f}", fill=0)
+        frames.append(canvas)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=80, loop=0)
+    logging.info("wrote %s", path)
+    return path
+
+
+def heat_map_name(config):
+    return f"heat_map_model_{config.model}_num_balls_{config.num_balls}_beta_{config.beta}"

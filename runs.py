@@ -157,12 +157,14 @@ def _alive(pid):
 
 
 def read_metrics(directory):
-    """metrics.csv as a list of dicts of floats (step as int)."""
+    """metrics.csv as a list of dicts of floats (step as int; None where a column written
+    by another version is empty)."""
     path = os.path.join(directory, METRICS_FILE)
     if not os.path.exists(path):
         return []
     with open(path, newline="") as f:
-        return [{k: (int(v) if k == "step" else float(v)) for k, v in row.items()}
+        return [{k: (int(v) if k == "step" else None if v == "" else float(v))
+                 for k, v in row.items()}
                 for row in csv.DictReader(f)]
 
 
@@ -177,6 +179,7 @@ class MetricsLog:
         self.path = os.path.join(directory, METRICS_FILE)
         self.columns = list(columns)
         kept = [r for r in read_metrics(directory) if r["step"] <= resume_step]
+        self.last = kept[-1] if kept else {}
         with open(self.path + ".tmp", "w", newline="") as f:
             writer = csv.DictWriter(f, self.columns, extrasaction="ignore")
             writer.writeheader()

@@ -16,11 +16,13 @@ from absl import logging
 from tensorflow import keras
 
 import data
+import schedules
 from architecture import active_latents, vae_loss
 from config import CONFIG_FILE, Config, resume_conflicts
 from runs import MetricsLog, RunError, RunLock, checkpoint_for, first_line, model_for
 
 _DATA_STREAM, _NOISE_STREAM = 0, 1
+ADAM_EPSILON = 1e-8  # the original's tf.train.AdamOptimizer (Keras' default is 1e-7)
 
 
 class Diverged(Exception):
@@ -64,6 +66,7 @@ class Trainer:
         """jit_compile: True compiles the whole step with XLA; False compiles only the data
         generation; None chooses by measurement (see xla_for). strategy: a
         tf.distribute strategy, by default the one config.strategy names."""
+        config = config.resolved()
         self.config = config
         self.jit_compile = xla_for(config.model) if jit_compile is None else jit_compile
         self.strategy = strategy or make_strategy(config.strategy)
@@ -74,7 +77,7 @@ class Trainer:
         keras.utils.set_random_seed(config.seed)
         with self.strategy.scope():
             self.model = model_for(config)
-            self.optimizer = keras.optimizers.Adam(config.lr)
+            self.optimizer = keras.optimizers.Adam(config.lr, epsilon=ADAM_EPSILON)
             self.optimizer.build(self.model.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, name="step",
                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
@@ -106,16 +109,25 @@ class Trainer:
                                  self._seed(_DATA_STREAM, step, replica), c.sampler,
                                  c.friction)
 
+    def learning_rate(self, step):
+        c = self.config
+        return schedules.learning_rate(step, c.lr, c.lr_schedule, c.warmup_steps,
+                                       c.decay_steps)
+
+    def beta(self, step):
+        return schedules.kl_weight(step, self.config.beta, self.config.kl_warmup_steps)
+
     def _compute_gradients(self, step, replica):
         images, _ = self.batch(step, replica)
         noise_seed = self._seed(_NOISE_STREAM, step, replica)
+        beta = self.beta(step)
         with tf.GradientTape() as tape:
-            loss, recon, kl, stddev = vae_loss(self.model, images, self.config.beta,
-                                               noise_seed, training=True)
+            loss, recon, kl, stddev = vae_loss(self.model, images, beta, noise_seed,
+                                               training=True)
         grads = tape.gradient(loss, self.model.trainable_variables)
         return grads, {"loss": loss / tf.cast(tf.shape(images)[0], tf.float32),
                        "reconstruction": tf.reduce_mean(recon),
-                       "kl": tf.reduce_mean(kl),
+                       "kl": tf.reduce_mean(kl), "beta": beta,
                        "stddev": tf.reduce_mean(stddev, axis=0)}
 
     def _replica_step(self):
@@ -127,11 +139,16 @@ class Trainer:
         return out
 
     def _train_step(self):
+        # Set in cross-replica context, before the step: the schedule at this step.
+        lr = self.learning_rate(self.step.read_value())
+        self.optimizer.learning_rate.assign(lr)
         if self.replicas == 1:
-            return self._replica_step()
-        out = self.strategy.run(self._replica_step)
-        return {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
-                for k, v in out.items()}
+            out = self._replica_step()
+        else:
+            out = self.strategy.run(self._replica_step)
+            out = {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+                   for k, v in out.items()}
+        return dict(out, lr=lr)
 
     def _run_steps(self, num_steps):
         """num_steps training steps in one call; the last step's losses, and whether every
@@ -177,6 +194,7 @@ def train(config: Config):
     Raises RunError (run in use, or flags contradicting config.json), Diverged or
     Interrupted; in each case what was last saved stays usable.
     """
+    config = config.resolved()
     directory = config.run_dir
     check_resumable(config, directory)
     os.makedirs(directory, exist_ok=True)
@@ -218,7 +236,8 @@ def _train_locked(config, directory):
         return start
 
     k = trainer.model.num_latents
-    columns = ["step", "reconstruction", "kl", "loss", "active_latents"] + [
+    columns = ["step", "reconstruction", "kl", "loss", "lr", "beta", "elapsed",
+               "active_latents"] + [
         f"stddev_{i}" for i in range(k)]
     metrics = MetricsLog(directory, columns, start)
     writer = tf.summary.create_file_writer(directory)
@@ -226,6 +245,9 @@ def _train_locked(config, directory):
                  config.model, k, trainer.model.count_params(), start, config.max_step)
 
     step, last_saved = start, start
+    # Wall seconds spent training this run, summed over its sessions (compilation included).
+    elapsed = metrics.last.get("elapsed") or 0.0
+    session_start = time.perf_counter()
     timer_step, timer = start, None
     with _stop_on_signals() as signals, writer.as_default():
         try:
@@ -246,14 +268,16 @@ def _train_locked(config, directory):
                     timer_step, timer = step, time.perf_counter()
                 if step % config.log_every == 0 or step == config.max_step:
                     row = _log_row(step, out)
+                    row["elapsed"] = elapsed + time.perf_counter() - session_start
                     metrics.append(row)
                     _summaries(row, k)
                     elapsed = time.perf_counter() - timer
                     rate = (step - timer_step) / elapsed if elapsed > 0 else float("nan")
                     logging.info(
                         "step %d/%d | reconstruction %.2f kl %.2f nats/image | %d active "
-                        "latents | %.1f steps/s | ETA %s", step, config.max_step,
-                        row["reconstruction"], row["kl"], row["active_latents"], rate,
+                        "latents | lr %.3g beta %.3g | %.1f steps/s | ETA %s", step,
+                        config.max_step, row["reconstruction"], row["kl"],
+                        row["active_latents"], row["lr"], row["beta"], rate,
                         _format_eta((config.max_step - step) / rate if rate > 0 else math.nan))
                 if step % config.checkpoint_every == 0 or step == config.max_step or signals:
                     manager.save(checkpoint_number=step)
@@ -272,6 +296,7 @@ def _log_row(step, out):
     stddev = out["stddev"].numpy()
     row = {"step": step, "reconstruction": float(out["reconstruction"]),
            "kl": float(out["kl"]), "loss": float(out["loss"]),
+           "lr": float(out["lr"]), "beta": float(out["beta"]),
            "active_latents": active_latents(stddev)}
     row.update({f"stddev_{i}": float(s) for i, s in enumerate(stddev)})
     return row
@@ -279,7 +304,7 @@ def _log_row(step, out):
 
 def _summaries(row, num_latents):
     step = row["step"]
-    for name in ("reconstruction", "kl", "loss", "active_latents"):
+    for name in ("reconstruction", "kl", "loss", "lr", "beta", "active_latents"):
         tf.summary.scalar(name, row[name], step=step)
     for i in range(num_latents):
         tf.summary.scalar(f"stddev/latent_{i}", row[f"stddev_{i}"], step=step)

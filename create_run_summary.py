@@ -1,0 +1,50 @@
+"""One trained run's results, kept beside the figures: its numbers (summary.json: the
+metrics-table row and per-latent stddevs), its training curve, its traversal heat map
+and an animated traversal GIF. ./run --reproduce calls it as each run finishes.
+
+    python create_run_summary.py --run_dir=./checkpoints/reproduce/train_store_model_conv_num_balls_1_beta_0.1 \
+        --figures_dir=figures/reproduce
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags  # noqa: E402
+
+import metrics  # noqa: E402
+
+flags.DEFINE_string("run_dir", None, "The run directory (holds config.json).", required=True)
+flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
+flags.DEFINE_integer("num_train", metrics.NUM_TRAIN,
+                     "Training points of the beta-VAE and FactorVAE classifiers.")
+flags.DEFINE_integer("num_eval", metrics.NUM_EVAL, "Evaluation points of both classifiers.")
+flags.DEFINE_integer("num_mig", metrics.NUM_MIG, "Images for MIG and the variance estimate.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments {argv[1:]}")
+    import numpy as np
+
+    import plots
+    import summaries
+    from runs import RunError, load_run
+    try:
+        config, model, step = load_run(FLAGS.run_dir)
+    except RunError as e:
+        sys.exit(f"create_run_summary.py: {e}")
+    summary = summaries.evaluate(FLAGS.run_dir, config, model, step, FLAGS.num_train,
+                                 FLAGS.num_eval, FLAGS.num_mig)
+    summaries.save(summary, FLAGS.figures_dir)
+    name = plots.heat_map_name(config)
+    plots.save(plots.draw_traversal(config, model), FLAGS.figures_dir, name + ".png")
+    plots.traversal_gif(config, model, np.array(summary["stddev"]),
+                        os.path.join(FLAGS.figures_dir, "traversals",
+                                     name.replace("heat_map", "traversal") + ".gif"))
+
+
+if __name__ == "__main__":
+    app.run(main)

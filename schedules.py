@@ -1,0 +1,37 @@
+"""The optimizer recipe as functions of the training step: learning rate and KL weight.
+
+Both are pure functions of the step counter (which is checkpointed), so a resumed run
+follows exactly the schedule of an uninterrupted one. `step` is the 0-based index of the
+step about to be taken; the functions work on Python numbers and on TF tensors alike.
+"""
+
+import math
+
+import tensorflow as tf
+
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def learning_rate(step, peak, schedule="constant", warmup_steps=0, decay_steps=0):
+    """Linear warm-up to `peak` over warmup_steps (step s uses (s + 1) / warmup_steps of
+    it, so no step is wasted at 0), then constant, or cosine decay reaching 0 at
+    decay_steps."""
+    if schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown lr schedule {schedule!r}; choose one of {LR_SCHEDULES}")
+    s = tf.cast(step, tf.float32)
+    factor = tf.constant(1.0)
+    if warmup_steps > 0:
+        factor = tf.minimum(1.0, (s + 1.0) / warmup_steps)
+    if schedule == "cosine":
+        span = max(decay_steps - warmup_steps, 1)
+        progress = tf.clip_by_value((s - warmup_steps) / span, 0.0, 1.0)
+        factor = factor * 0.5 * (1.0 + tf.cos(math.pi * progress))
+    return peak * factor
+
+
+def kl_weight(step, beta, warmup_steps=0):
+    """beta ramped linearly from 0 (at step 0) to beta (at warmup_steps), then beta."""
+    if warmup_steps <= 0:
+        return tf.constant(float(beta))
+    s = tf.cast(step, tf.float32)
+    return beta * tf.minimum(1.0, s / warmup_steps)

@@ -1,0 +1,87 @@
+"""A run's results in numbers, computed once from its checkpoint and kept beside its
+figures (<figures_dir>/runs/<run>/summary.json and training.csv).
+
+The figures of a sweep are drawn from these files, so they can be redrawn, and the
+sweep's finished runs kept, on a machine without the checkpoints.
+"""
+
+import json
+import os
+import shutil
+import time
+
+from absl import logging
+
+import analysis
+import metrics
+from architecture import active_latents
+from runs import METRICS_FILE
+from sweep import ORIGINAL_RECONSTRUCTION
+
+RUNS_DIR = "runs"
+SUMMARY_FILE = "summary.json"
+TRAINING_FILE = "training.csv"
+STDDEV_IMAGES = 1000
+
+
+def run_name(directory):
+    return os.path.basename(os.path.normpath(directory))
+
+
+def evaluate(directory, config, model, step, num_train=metrics.NUM_TRAIN,
+             num_eval=metrics.NUM_EVAL, num_mig=metrics.NUM_MIG, seed=0):
+    """The run's numbers: reconstruction and KL (3200 fresh images), the average posterior
+    stddev of each latent (1000 images), active latents and the three scores."""
+    start = time.time()
+    recon, kl = analysis.reconstruction_and_kl(model, config.num_balls)
+    stddev = analysis.average_stddev(model, analysis.images(config.num_balls, STDDEV_IMAGES,
+                                                            seed=5))
+    scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls, seed,
+                              num_train, num_eval, num_mig)
+    original = ORIGINAL_RECONSTRUCTION.get((config.num_balls, config.model), {})
+    return {"run": run_name(directory), "model": config.model,
+            "num_balls": config.num_balls, "beta": config.beta, "step": step,
+            "reconstruction": recon, "kl": kl, "active_latents": active_latents(stddev),
+            "beta_vae": scores["beta_vae"], "factor_vae": scores["factor_vae"],
+            "mig": scores["mig"], "original_reconstruction": original.get(config.beta, ""),
+            "run_dir": directory, "stddev": [float(s) for s in stddev],
+            "table_sizes": {"num_train": num_train, "num_eval": num_eval,
+                            "num_mig": num_mig},
+            "config": json.loads(config.to_json()),
+            "evaluation_seconds": round(time.time() - start, 1)}
+
+
+def folder(figures_dir, name):
+    return os.path.join(figures_dir, RUNS_DIR, name)
+
+
+def save(summary, figures_dir):
+    """Writes summary.json and a copy of the run's metrics.csv (its training curve)."""
+    out = folder(figures_dir, summary["run"])
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, SUMMARY_FILE)
+    with open(path + ".tmp", "w") as f:
+        json.dump(summary, f, indent=1)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+    curve = os.path.join(summary["run_dir"], METRICS_FILE)
+    if os.path.exists(curve):
+        shutil.copyfile(curve, os.path.join(out, TRAINING_FILE))
+    logging.info("wrote %s", path)
+    return path
+
+
+def load_all(figures_dir):
+    """Every summary kept under figures_dir/runs, sorted by run name."""
+    root = os.path.join(figures_dir, RUNS_DIR)
+    found = []
+    for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        path = os.path.join(root, name, SUMMARY_FILE)
+        try:
+            with open(path) as f:
+                found.append(json.load(f))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as e:
+            logging.warning("skipping unreadable %s (%s)", path, e)
+    return found
