@@ -1,7 +1,5 @@
 """What the figure and metric scripts compute from a trained model (no flags, no plotting)."""
 
-import collections
-
 import numpy as np
 import tensorflow as tf
 
@@ -61,15 +59,3 @@ def traversal(model, image, latents, values=(-3.0, -1.5, 0.0, 1.5, 3.0)):
         z[row * len(values):(row + 1) * len(values), latent] = values
     decoded = tf.sigmoid(model.decode(z)).numpy()
     return decoded.reshape(len(latents), len(values), 32, 32)
-
-
-def group_runs(loaded):
-    """{num_balls: {model: {beta: (directory, config, model)}}} from runs.load_runs items.
-
-    Where two runs share (num_balls, model, beta), the first is kept.
-    """
-    groups = collections.defaultdict(lambda: collections.defaultdict(dict))
-    for directory, config, model, _ in loaded:
-        slot = groups[config.num_balls][config.model]
-        slot.setdefault(config.beta, (directory, config, model))
-    return groups

@@ -10,6 +10,7 @@ from absl import flags
 import figure_cli
 import metrics
 import plots
+import summaries
 
 flags.DEFINE_integer("num_train", metrics.NUM_TRAIN,
                      "Training points of the beta-VAE and FactorVAE classifiers.")
@@ -19,4 +20,5 @@ FLAGS = flags.FLAGS
 
 if __name__ == "__main__":
     figure_cli.run(lambda train_dir, figures_dir: plots.metrics_table(
-        train_dir, figures_dir, FLAGS.num_train, FLAGS.num_eval, FLAGS.num_mig))
+        train_dir, figures_dir,
+        summaries.table_sizes(FLAGS.num_train, FLAGS.num_eval, FLAGS.num_mig)))

@@ -36,8 +36,8 @@ def main(argv):
         config, model, step = load_run(FLAGS.run_dir)
     except RunError as e:
         sys.exit(f"create_run_summary.py: {e}")
-    summary = summaries.evaluate(FLAGS.run_dir, config, model, step, FLAGS.num_train,
-                                 FLAGS.num_eval, FLAGS.num_mig)
+    sizes = summaries.table_sizes(FLAGS.num_train, FLAGS.num_eval, FLAGS.num_mig)
+    summary = summaries.evaluate(FLAGS.run_dir, config, model, step, sizes)
     summaries.save(summary, FLAGS.figures_dir)
     name = plots.heat_map_name(config)
     plots.save(plots.draw_traversal(config, model), FLAGS.figures_dir, name + ".png")

@@ -18,7 +18,7 @@ from absl import logging  # noqa: E402
 
 import analysis  # noqa: E402
 from architecture import ACTIVE_STDDEV, active_latents  # noqa: E402
-import metrics  # noqa: E402
+import summaries  # noqa: E402
 from runs import load_runs  # noqa: E402
 from sweep import MODELS, ORIGINAL_RECONSTRUCTION  # noqa: E402
 
@@ -65,41 +65,64 @@ def draw_traversal(config, model):
     return fig
 
 
-STDDEV_IMAGES = 1000
-
-
 def draw_stddev(num_balls, model_name, by_beta):
-    x = analysis.images(num_balls, STDDEV_IMAGES, seed=5)
+    """by_beta: {beta: average stddev per latent}; each drawn sorted, lowest first."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for beta in sorted(by_beta):
-        _, _, model = by_beta[beta]
-        stddev = np.sort(analysis.average_stddev(model, x))
+        stddev = np.sort(by_beta[beta])
         ax.plot(np.arange(len(stddev)), stddev, marker="o", ms=3,
                 label=f"beta {beta} ({active_latents(stddev)} active)")
     ax.axhline(1.0, color="gray", lw=0.5)
     ax.set_xlabel("latent (sorted by average stddev)")
-    ax.set_ylabel(f"average posterior stddev over {STDDEV_IMAGES} images")
+    ax.set_ylabel(f"average posterior stddev over {summaries.STDDEV_IMAGES} images")
     ax.set_title(f"{model_name}, {num_balls} ball(s)")
     ax.legend()
     return fig
 
 
 def draw_reconstruction(num_balls, by_model):
+    """by_model: {model: {beta: reconstruction}}; the original's numbers as hollow markers
+    of the same colour, and the entropy floor."""
     floor = analysis.entropy_floor(num_balls)
     fig, ax = plt.subplots(figsize=(6, 4))
     for model_name, by_beta in sorted(by_model.items()):
         betas = sorted(by_beta)
-        losses = [analysis.reconstruction_and_kl(by_beta[b][2], num_balls)[0] for b in betas]
-        for beta, loss in zip(betas, losses):
-            logging.info("%d ball(s) %s beta %s: reconstruction %.2f nats/image",
-                         num_balls, model_name, beta, loss)
-        ax.plot(betas, losses, marker="o", label=model_name)
+        line, = ax.plot(betas, [by_beta[b] for b in betas], marker="o", label=model_name)
+        original = ORIGINAL_RECONSTRUCTION.get((num_balls, model_name))
+        if original:
+            ob = sorted(original)
+            ax.plot(ob, [original[b] for b in ob], ls=":", marker="o", mfc="none", ms=8,
+                    color=line.get_color(), label=f"{model_name}, original")
     ax.axhline(floor, color="black", ls="--", lw=1,
                label=f"entropy floor {floor:.2f} (perfect model)")
     ax.set_xlabel("beta")
     ax.set_ylabel("reconstruction loss (nats per image)")
     ax.set_title(f"{num_balls} ball(s): 100 batches of 32 images")
-    ax.legend()
+    ax.legend(fontsize=7)
+    return fig
+
+
+def draw_training_curves(num_balls, by_model, curves):
+    """One panel per model: per-image reconstruction of the training batches against
+    step, one line per beta; the original's final values as dotted lines."""
+    floor = analysis.entropy_floor(num_balls)
+    names = sorted(by_model, key=sweep_order)
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
+    for ax, model_name in zip(axes[0], names):
+        original = ORIGINAL_RECONSTRUCTION.get((num_balls, model_name), {})
+        for beta, summary in sorted(by_model[model_name].items()):
+            rows = curves[summary["run"]]
+            line, = ax.plot([r["step"] for r in rows], [r["reconstruction"] for r in rows],
+                            lw=0.8, label=f"beta {beta}")
+            if beta in original:
+                ax.axhline(original[beta], color=line.get_color(), ls=":", lw=1.2)
+        ax.axhline(floor, color="black", ls="--", lw=0.8)
+        ax.set_ylim(floor - 1, floor + (8 if num_balls == 1 else 16))
+        ax.set_xlabel("step")
+        ax.set_title(f"{model_name}, {num_balls} ball(s)")
+        ax.legend(fontsize=7, title="dotted: original's final", title_fontsize=7)
+    axes[0, 0].set_ylabel("reconstruction of the training batch (nats/image)")
+    fig.suptitle(f"dashed: entropy floor {floor:.2f}", fontsize=8)
     return fig
 
 
@@ -111,39 +134,43 @@ def cool_images(train_dir, figures_dir):
 
 def stddev_graphs(train_dir, figures_dir):
     """{one,two}_ball_stddev_<model>.png: one figure per dataset and model."""
-    groups = analysis.group_runs(load_runs(train_dir))
-    return [save(draw_stddev(num_balls, model_name, by_beta), figures_dir,
-                 f"{analysis.ball_word(num_balls)}_ball_stddev_{model_name}.png")
+    groups = summaries.grouped(summaries.collect(train_dir, figures_dir))
+    return [save(draw_stddev(num_balls, model_name,
+                             {beta: s["stddev"] for beta, s in by_beta.items()}),
+                 figures_dir, f"{analysis.ball_word(num_balls)}_ball_stddev_{model_name}.png")
             for num_balls, by_model in sorted(groups.items())
             for model_name, by_beta in sorted(by_model.items())]
 
 
 def error_graphs(train_dir, figures_dir):
     """{one,two}_ball_reconstruction_loss.png: one figure per dataset."""
-    groups = analysis.group_runs(load_runs(train_dir))
-    return [save(draw_reconstruction(num_balls, by_model), figures_dir,
-                 f"{analysis.ball_word(num_balls)}_ball_reconstruction_loss.png")
+    groups = summaries.grouped(summaries.collect(train_dir, figures_dir))
+    written = []
+    for num_balls, by_model in sorted(groups.items()):
+        for model_name, by_beta in sorted(by_model.items()):
+            for beta, s in sorted(by_beta.items()):
+                logging.info("%d ball(s) %s beta %s: reconstruction %.2f nats/image",
+                             num_balls, model_name, beta, s["reconstruction"])
+        recon = {m: {b: s["reconstruction"] for b, s in by_beta.items()}
+                 for m, by_beta in by_model.items()}
+        written.append(save(draw_reconstruction(num_balls, recon), figures_dir,
+                            f"{analysis.ball_word(num_balls)}_ball_reconstruction_loss.png"))
+    return written
+
+
+def training_curves(train_dir, figures_dir):
+    """{one,two}_ball_training_curves.png: reconstruction against step for every run."""
+    found = summaries.collect(train_dir, figures_dir)
+    curves = {s["run"]: summaries.training_curve(s, figures_dir) for s in found}
+    groups = summaries.grouped([s for s in found if curves[s["run"]]])
+    return [save(draw_training_curves(num_balls, by_model, curves), figures_dir,
+                 f"{analysis.ball_word(num_balls)}_ball_training_curves.png")
             for num_balls, by_model in sorted(groups.items())]
 
 
 TABLE_COLUMNS = ("model", "num_balls", "beta", "step", "reconstruction", "kl",
                  "active_latents", "beta_vae", "factor_vae", "mig", "original_reconstruction",
                  "run_dir")
-
-
-def score_run(directory, config, model, step, num_train, num_eval, num_mig, seed=0):
-    """One row of the metrics table for a restored run."""
-    recon, kl = analysis.reconstruction_and_kl(model, config.num_balls)
-    stddev = analysis.average_stddev(model, analysis.images(config.num_balls, 1000, seed=5))
-    scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls, seed,
-                              num_train, num_eval, num_mig)
-    original = ORIGINAL_RECONSTRUCTION.get((config.num_balls, config.model), {})
-    return {"model": config.model, "num_balls": config.num_balls, "beta": config.beta,
-            "step": step, "reconstruction": recon, "kl": kl,
-            "active_latents": active_latents(stddev),
-            "beta_vae": scores["beta_vae"], "factor_vae": scores["factor_vae"],
-            "mig": scores["mig"], "original_reconstruction": original.get(config.beta, ""),
-            "run_dir": directory}
 
 
 def _markdown(rows):
@@ -173,20 +200,20 @@ def draw_mig(num_balls, rows):
     return fig
 
 
-def metrics_table(train_dir, figures_dir, num_train=metrics.NUM_TRAIN,
-                  num_eval=metrics.NUM_EVAL, num_mig=metrics.NUM_MIG):
-    """metrics.csv, metrics.md and {one,two}_ball_mig.png; returns the paths written."""
-    rows = []
-    for loaded in load_runs(train_dir):
-        rows.append(score_run(*loaded, num_train, num_eval, num_mig))
-        logging.info("%s: %s", loaded[0], {k: rows[-1][k] for k in TABLE_COLUMNS[3:10]})
+def metrics_table(train_dir, figures_dir, sizes=None):
+    """metrics.csv, metrics.md and {one,two}_ball_mig.png; returns the paths written.
+
+    sizes: the scores' sizes (summaries.table_sizes(); default disentanglement_lib's)."""
+    rows = summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())
+    for r in rows:
+        logging.info("%s: %s", r["run"], {k: r[k] for k in TABLE_COLUMNS[3:10]})
     if not rows:
         return []
     rows.sort(key=lambda r: (r["num_balls"], sweep_order(r["model"]), r["beta"]))
     os.makedirs(figures_dir, exist_ok=True)
     csv_path = os.path.join(figures_dir, "metrics.csv")
     with open(csv_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, TABLE_COLUMNS)
+        writer = csv.DictWriter(f, TABLE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     md_path = os.path.join(figures_dir, "metrics.md")

@@ -156,10 +156,10 @@ def _alive(pid):
     return True
 
 
-def read_metrics(directory):
+def read_metrics(directory, name=METRICS_FILE):
     """metrics.csv as a list of dicts of floats (step as int; None where a column written
     by another version is empty)."""
-    path = os.path.join(directory, METRICS_FILE)
+    path = os.path.join(directory, name)
     if not os.path.exists(path):
         return []
     with open(path, newline="") as f:

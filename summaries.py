@@ -15,7 +15,7 @@ from absl import logging
 import analysis
 import metrics
 from architecture import active_latents
-from runs import METRICS_FILE
+from runs import METRICS_FILE, load_runs, read_metrics
 from sweep import ORIGINAL_RECONSTRUCTION
 
 RUNS_DIR = "runs"
@@ -28,16 +28,24 @@ def run_name(directory):
     return os.path.basename(os.path.normpath(directory))
 
 
-def evaluate(directory, config, model, step, num_train=metrics.NUM_TRAIN,
-             num_eval=metrics.NUM_EVAL, num_mig=metrics.NUM_MIG, seed=0):
+def table_sizes(num_train=metrics.NUM_TRAIN, num_eval=metrics.NUM_EVAL,
+                num_mig=metrics.NUM_MIG):
+    """How many points the scores use (disentanglement_lib's defaults unless told)."""
+    return {"num_train": num_train, "num_eval": num_eval, "num_mig": num_mig}
+
+
+def evaluate(directory, config, model, step, sizes=None, seed=0):
     """The run's numbers: reconstruction and KL (3200 fresh images), the average posterior
-    stddev of each latent (1000 images), active latents and the three scores."""
+    stddev of each latent (1000 images), active latents, and the three scores computed
+    on `sizes` points (None: no scores)."""
     start = time.time()
     recon, kl = analysis.reconstruction_and_kl(model, config.num_balls)
     stddev = analysis.average_stddev(model, analysis.images(config.num_balls, STDDEV_IMAGES,
                                                             seed=5))
-    scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls, seed,
-                              num_train, num_eval, num_mig)
+    scores = {"beta_vae": None, "factor_vae": None, "mig": None}
+    if sizes is not None:
+        scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls,
+                                  seed, **sizes)
     original = ORIGINAL_RECONSTRUCTION.get((config.num_balls, config.model), {})
     return {"run": run_name(directory), "model": config.model,
             "num_balls": config.num_balls, "beta": config.beta, "step": step,
@@ -45,8 +53,7 @@ def evaluate(directory, config, model, step, num_train=metrics.NUM_TRAIN,
             "beta_vae": scores["beta_vae"], "factor_vae": scores["factor_vae"],
             "mig": scores["mig"], "original_reconstruction": original.get(config.beta, ""),
             "run_dir": directory, "stddev": [float(s) for s in stddev],
-            "table_sizes": {"num_train": num_train, "num_eval": num_eval,
-                            "num_mig": num_mig},
+            "table_sizes": sizes,
             "config": json.loads(config.to_json()),
             "evaluation_seconds": round(time.time() - start, 1)}
 
@@ -85,3 +92,51 @@ def load_all(figures_dir):
         except (OSError, ValueError) as e:
             logging.warning("skipping unreadable %s (%s)", path, e)
     return found
+
+
+def _usable(kept, step, sizes):
+    """Whether a kept summary answers for the run at `step` (with scores on `sizes`)."""
+    return (kept is not None and kept.get("step") == step
+            and (sizes is None or kept.get("table_sizes") == sizes))
+
+
+def collect(train_dir, figures_dir, sizes=None):
+    """Summaries of every run under train_dir (evaluated where the kept one is missing or
+    stale, then kept) and of the runs kept in figures_dir whose checkpoints are not here.
+
+    sizes: the scores' sizes the summaries must have; None when no scores are needed.
+    """
+    kept = {s["run"]: s for s in load_all(figures_dir)}
+    found = []
+    for directory, config, model, step in load_runs(train_dir):
+        name = run_name(directory)
+        summary = kept.pop(name, None)
+        if not _usable(summary, step, sizes):
+            summary = evaluate(directory, config, model, step, sizes)
+            save(summary, figures_dir)
+        found.append(summary)
+    for name, summary in sorted(kept.items()):
+        if sizes is None or summary.get("table_sizes") == sizes:
+            logging.info("%s: from its kept summary (no checkpoint under %s)", name, train_dir)
+            found.append(summary)
+        else:
+            logging.warning("%s: kept summary scored on %s, not %s; left out", name,
+                            summary.get("table_sizes"), sizes)
+    return found
+
+
+def training_curve(summary, figures_dir):
+    """The run's metrics.csv rows: live from its run directory, else the kept copy."""
+    live = read_metrics(summary["run_dir"])
+    if live:
+        return live
+    return read_metrics(folder(figures_dir, summary["run"]), TRAINING_FILE)
+
+
+def grouped(found):
+    """{num_balls: {model: {beta: summary}}}; where two share a slot, the first is kept."""
+    groups = {}
+    for summary in found:
+        slot = groups.setdefault(summary["num_balls"], {}).setdefault(summary["model"], {})
+        slot.setdefault(summary["beta"], summary)
+    return groups

@@ -21,8 +21,15 @@ def test_figure_scripts_write_the_original_names(two_runs, tmp_path):
         "heat_map_model_fully_connected_num_balls_1_beta_0.1.png",
         "heat_map_model_fully_connected_num_balls_1_beta_1.0.png",
         "one_ball_reconstruction_loss.png",
-        "one_ball_stddev_fully_connected.png"]
-    assert all(os.path.getsize(os.path.join(out, f)) > 5000 for f in os.listdir(out))
+        "one_ball_stddev_fully_connected.png", "runs"]
+    assert all(os.path.getsize(os.path.join(out, f)) > 5000 for f in os.listdir(out)
+               if f.endswith(".png"))
+    # each run's numbers are kept beside the figures, with its training curve
+    kept = sorted(os.listdir(os.path.join(out, "runs")))
+    assert kept == ["train_store_model_fully_connected_num_balls_1_beta_0.1",
+                    "train_store_model_fully_connected_num_balls_1_beta_1.0"]
+    assert sorted(os.listdir(os.path.join(out, "runs", kept[0]))) == ["summary.json",
+                                                                      "training.csv"]
 
 
 def test_runs_found_from_a_folder_too(two_runs, tmp_path):

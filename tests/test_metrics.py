@@ -7,6 +7,7 @@ import pytest
 import data
 import metrics
 import plots
+import summaries
 
 SMALL = dict(num_train=300, num_eval=200, num_mig=3000)
 CENTRES = (np.arange(32) + 0.5) / 32 * 10
@@ -109,7 +110,7 @@ def test_mig_of_the_factors_themselves():
 
 
 def test_table_script_on_two_tiny_runs(two_runs, tmp_path):
-    written = plots.metrics_table(two_runs, str(tmp_path), **SMALL)
+    written = plots.metrics_table(two_runs, str(tmp_path), summaries.table_sizes(**SMALL))
     names = sorted(os.path.basename(p) for p in written)
     assert names == ["metrics.csv", "metrics.md", "one_ball_mig.png"]
     rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))

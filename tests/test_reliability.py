@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 import plots
+import summaries
 import runs
 import train
 from config import Config
@@ -203,8 +204,8 @@ def test_damaged_runs_are_named_and_the_rest_drawn(tmp_path, caplog):
     warnings = caplog.text
     assert corrupt in warnings and mismatched in warnings
     assert "does not restore the model that config.json describes" in warnings
-    rows = plots.metrics_table(prefix, str(tmp_path / "table"), num_train=50, num_eval=50,
-                               num_mig=500)
+    rows = plots.metrics_table(prefix, str(tmp_path / "table"),
+                               summaries.table_sizes(num_train=50, num_eval=50, num_mig=500))
     assert len(rows) == 3  # csv, md, one plot: from the one good run
 
 
