@@ -14,9 +14,32 @@ def ball_word(num_balls):
     return BALL_WORDS.get(num_balls, str(num_balls))
 
 
-def images(num_balls, count, seed):
-    """[count, 32, 32, 1] i.i.d. evaluation images (seeds apart from training's)."""
-    return data.sample_batch(count, num_balls, tf.constant([seed, 7919], tf.int64))[0]
+_trajectory = tf.function(data.sample_trajectory, reduce_retracing=True)
+
+
+def images(num_balls, count, seed, sampler="iid", frames=None, friction=False):
+    """[count, 32, 32, 1] evaluation images (seeds apart from training's).
+
+    iid: independent positions. trajectory: count // frames bouncing-ball trajectories of
+    `frames` consecutive frames each (default: one of `count`), as the original's figure
+    scripts drew them.
+    """
+    if sampler == "iid":
+        return data.sample_batch(count, num_balls, tf.constant([seed, 7919], tf.int64))[0]
+    if sampler != "trajectory":
+        raise ValueError(f"unknown sampler {sampler!r}; choose one of {data.SAMPLERS}")
+    frames = frames or count
+    if count % frames:
+        raise ValueError(f"{count} images are not a whole number of {frames}-frame "
+                         "trajectories")
+    positions = [_trajectory(frames, num_balls, tf.constant([seed, 7919 + i], tf.int64),
+                             friction) for i in range(count // frames)]
+    return data.render(tf.concat(positions, axis=0))
+
+
+def run_images(config, count, seed, frames=None):
+    """Evaluation images from a run's own sampler (trajectory runs: its frames)."""
+    return images(config.num_balls, count, seed, config.sampler, frames, config.friction)
 
 
 def average_stddev(model, x):
@@ -25,14 +48,15 @@ def average_stddev(model, x):
     return tf.reduce_mean(tf.exp(0.5 * log_var), axis=0).numpy()
 
 
-def reconstruction_and_kl(model, num_balls, batches=100, batch_size=32, seed=1):
+def reconstruction_and_kl(model, config, batches=100, batch_size=32, seed=1):
     """Per-image reconstruction loss and KL (nats) over batches x batch_size fresh images
-    (the original averaged 100 batches of 32; equal batches, so one mean is the same).
+    of the run's sampler (the original averaged 100 batches of 32, each a trajectory for
+    trajectory runs; equal batches, so one mean is the same).
 
     As in training (and the original's error graph) the image is decoded from a sample of
     the posterior.
     """
-    x = images(num_balls, batches * batch_size, seed)
+    x = run_images(config, batches * batch_size, seed, frames=batch_size)
     mean, log_var = model.encode(x)
     z = sample_latent(mean, log_var, tf.constant([seed, 0], tf.int64))
     recon = reconstruction_loss(x, model.decode(z))
@@ -48,6 +72,23 @@ def entropy_floor(num_balls, count=10000, seed=2):
     p = np.clip(images(num_balls, count, seed).numpy().astype(np.float64), 1e-12, 1 - 1e-12)
     h = -p * np.log(p) - (1 - p) * np.log(1 - p)
     return float(h.reshape(count, -1).sum(axis=1).mean())
+
+
+def traversal_inputs(model, config, rows=10):
+    """(image [32, 32, 1], latents [<= rows], stddev [num_latents]) of a traversal figure:
+    latents ranked by average posterior stddev, lowest first, and the image to start from.
+
+    iid runs: ranked over 1000 images, started from another. trajectory runs, as the
+    original: ranked over one 128-frame trajectory, started from its first frame.
+    """
+    if config.sampler == "trajectory":
+        x = run_images(config, 128, seed=3)
+        image = x[0]
+    else:
+        x = images(config.num_balls, 1000, seed=3)
+        image = images(config.num_balls, 1, seed=4)[0]
+    stddev = average_stddev(model, x)
+    return image, np.argsort(stddev, kind="stable")[:rows], stddev
 
 
 def traversal(model, image, latents, values=(-3.0, -1.5, 0.0, 1.5, 3.0)):

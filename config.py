@@ -33,7 +33,7 @@ class Config:
     keep_prob: float = 1.0
     train_dir: str = "./checkpoints/train_store"
     friction: bool = False
-    sampler: str = "iid"
+    sampler: str = "trajectory"
     seed: int = 0
     checkpoint_every: int = 1000
     log_every: int = 100

@@ -27,8 +27,6 @@ FLAGS = flags.FLAGS
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}")
-    import numpy as np
-
     import plots
     import summaries
     from runs import RunError, load_run
@@ -41,9 +39,8 @@ def main(argv):
     summaries.save(summary, FLAGS.figures_dir)
     name = plots.heat_map_name(config)
     plots.save(plots.draw_traversal(config, model), FLAGS.figures_dir, name + ".png")
-    plots.traversal_gif(config, model, np.array(summary["stddev"]),
-                        os.path.join(FLAGS.figures_dir, "traversals",
-                                     name.replace("heat_map", "traversal") + ".gif"))
+    gif = name.replace("heat_map", "traversal") + ".gif"
+    plots.traversal_gif(config, model, os.path.join(FLAGS.figures_dir, "traversals", gif))
 
 
 if __name__ == "__main__":

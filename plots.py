@@ -38,9 +38,9 @@ TRAVERSAL_VALUES = (-3.0, -1.5, 0.0, 1.5, 3.0)
 
 
 def draw_traversal(config, model):
-    stddev = analysis.average_stddev(model, analysis.images(config.num_balls, 1000, seed=3))
-    latents = np.argsort(stddev)[:TRAVERSAL_ROWS]
-    image = analysis.images(config.num_balls, 1, seed=4)[0]
+    """The heat map: one row per latent (lowest average stddev first), that latent set
+    to each of TRAVERSAL_VALUES in turn, the rest at the image's posterior mean."""
+    image, latents, stddev = analysis.traversal_inputs(model, config, TRAVERSAL_ROWS)
     grid = analysis.traversal(model, image, latents, TRAVERSAL_VALUES)
     cols = len(TRAVERSAL_VALUES) + 1
     fig, axes = plt.subplots(len(latents), cols, figsize=(1.2 * cols, 1.2 * len(latents)))
@@ -234,18 +234,16 @@ GIF_STEPS = 21  # values from -3 to 3 and back
 GIF_SCALE = 3  # pixels per image pixel
 
 
-def traversal_gif(config, model, stddev, path):
-    """An animated GIF: each active latent (at most 10, lowest average stddev first; the
-    lowest one if none is active) swept from -3 to 3 and back, one panel per latent,
-    the others held at the posterior mean of one image. Rows drawn bottom-up, as the
-    heat maps."""
+def traversal_gif(config, model, path):
+    """An animated GIF: each active latent (the heat map's rows whose average stddev is
+    below ACTIVE_STDDEV; the first row if none is) swept from -3 to 3 and back, one panel
+    per latent, the others at the posterior mean of the heat map's image. Drawn
+    bottom-up, as the heat maps."""
     from PIL import Image, ImageDraw
 
-    order = np.argsort(stddev)
-    latents = [i for i in order if stddev[i] < ACTIVE_STDDEV][:TRAVERSAL_ROWS]
-    latents = latents or [int(order[0])]
+    image, ranked, stddev = analysis.traversal_inputs(model, config, TRAVERSAL_ROWS)
+    latents = [i for i in ranked if stddev[i] < ACTIVE_STDDEV] or [int(ranked[0])]
     values = np.linspace(-3.0, 3.0, GIF_STEPS)
-    image = analysis.images(config.num_balls, 1, seed=4)[0]
     grid = analysis.traversal(model, image, latents, values)  # [latents, steps, 32, 32]
     size, gap, top = 32 * GIF_SCALE, 4, 14
     frames = []

@@ -36,12 +36,12 @@ def table_sizes(num_train=metrics.NUM_TRAIN, num_eval=metrics.NUM_EVAL,
 
 def evaluate(directory, config, model, step, sizes=None, seed=0):
     """The run's numbers: reconstruction and KL (3200 fresh images), the average posterior
-    stddev of each latent (1000 images), active latents, and the three scores computed
-    on `sizes` points (None: no scores)."""
+    stddev of each latent (1000 images), both from the run's own sampler; active
+    latents; and the three scores (on the factor grid) computed on `sizes` points (None:
+    no scores)."""
     start = time.time()
-    recon, kl = analysis.reconstruction_and_kl(model, config.num_balls)
-    stddev = analysis.average_stddev(model, analysis.images(config.num_balls, STDDEV_IMAGES,
-                                                            seed=5))
+    recon, kl = analysis.reconstruction_and_kl(model, config)
+    stddev = analysis.average_stddev(model, analysis.run_images(config, STDDEV_IMAGES, seed=5))
     scores = {"beta_vae": None, "factor_vae": None, "mig": None}
     if sizes is not None:
         scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls,

@@ -15,7 +15,8 @@ def conv(k, c_in, c_out):
 
 
 def expected_params(model, h):
-    """Parameter counts from DESIGN.md's layer table, computed independently."""
+    """Parameter counts from the original's layer table (TABLE in test_layer_table.py),
+    computed independently."""
     if model == "fully_connected":
         enc = dense(1024, 1200) + dense(1200, 1200) + dense(1200, 2 * h)
         dec = dense(h, 1200) + 2 * dense(1200, 1200) + dense(1200, 1024)

@@ -153,3 +153,21 @@ def test_trajectory_matches_the_original_loop(friction):
     assert gap.min() < 2 * data.RADIUS  # the window includes a collision
     # float32 against float64 over 200 sub-steps with bounces and collisions
     np.testing.assert_allclose(ours, original, atol=2e-3)
+
+
+def test_trajectory_start_region_and_speed_follow_the_original():
+    # The original: start uniform in [2, 10] per coordinate, rejected unless inside the
+    # walls (so [2, 8.8]) and apart; velocities randn scaled to Frobenius norm 0.5.
+    sample = tf.function(lambda seed: data.sample_trajectory(2, 2, seed))
+    starts, speeds = [], []
+    for i in range(300):
+        frames = sample(tf.constant([i, 5], tf.int64)).numpy()
+        starts.append(frames[0])
+        speeds.append(np.linalg.norm(frames[1] - frames[0]))  # 2 sub-steps of 0.5 v
+    starts = np.array(starts)
+    assert starts.min() >= 2.0 and starts.max() <= 10 - data.RADIUS + 1e-6
+    assert starts.min() < 2.1 and starts.max() > 8.6  # the whole region is used
+    gaps = np.linalg.norm(starts[:, 0] - starts[:, 1], axis=-1)
+    assert gaps.min() >= 2 * data.RADIUS
+    # frames where no ball met a wall or the other ball move by exactly the start speed
+    assert np.median(speeds) == pytest.approx(0.5, abs=1e-5)

@@ -81,20 +81,21 @@ def test_cosine_end_defaults_to_max_step_and_is_fixed():
                             config) == []
 
 
-def _recipe(tmp_path, name, max_step):
-    return Config(model="conv", hidden_size=4, batch_size=8, max_step=max_step,
+def _recipe(tmp_path, name, max_step, model="conv"):
+    return Config(model=model, hidden_size=4, batch_size=8, max_step=max_step,
                   log_every=5, checkpoint_every=5, lr_schedule="cosine", warmup_steps=10,
                   decay_steps=40, kl_warmup_steps=20, beta=1.0, steps_per_call=3,
                   train_dir=str(tmp_path / name))
 
 
-def test_resume_across_warmup_and_decay_follows_the_same_schedule(tmp_path):
-    straight = _recipe(tmp_path, "straight", 40)
+@pytest.mark.parametrize("model", ["conv", "fully_connected"])  # graph and XLA paths
+def test_resume_across_warmup_and_decay_follows_the_same_schedule(tmp_path, model):
+    straight = _recipe(tmp_path, "straight", 40, model)
     train.train(straight)
-    for stop in (15, 30, 40):  # in the warm-ups, then in the decay
-        train.train(_recipe(tmp_path, "stopped", stop))
+    for stop in (15, 40):  # in both warm-ups and the decay, then to the end
+        train.train(_recipe(tmp_path, "stopped", stop, model))
     want = read_metrics(straight.run_dir)
-    got = read_metrics(_recipe(tmp_path, "stopped", 40).run_dir)
+    got = read_metrics(_recipe(tmp_path, "stopped", 40, model).run_dir)
     fields = ("step", "loss", "lr", "beta", "reconstruction", "kl")
     assert [tuple(r[f] for f in fields) for r in got] == [
         tuple(r[f] for f in fields) for r in want]
