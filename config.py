@@ -10,6 +10,7 @@ from schedules import LR_SCHEDULES
 from sweep import run_dir
 
 CONFIG_FILE = "config.json"
+MAX_SEED = 2**32 - 1  # numpy's limit (keras.utils.set_random_seed seeds numpy too)
 STRATEGIES = ("default", "mirrored")
 
 # Settings that may change when a run is resumed; every other one must match config.json.
@@ -101,6 +102,8 @@ def validate(config):
         problems.append(f"--friction with --sampler={config.sampler}: friction only acts on "
                         "trajectories (use --sampler=trajectory, or drop --friction)")
     problems += _schedule_problems(config)
+    if not 0 <= config.seed <= MAX_SEED:
+        problems.append(f"--seed={config.seed}: must be in [0, {MAX_SEED}]")
     for name in ("batch_size", "hidden_size", "lr", "weight_init", "checkpoint_every",
                  "log_every", "steps_per_call"):
         problem = _positive(name, getattr(config, name))
@@ -150,3 +153,16 @@ def resume_conflicts(config, saved):
             conflicts.append(f"--{name}={mine!r} but the run was started with {name}="
                              f"{theirs!r}")
     return conflicts
+
+
+def output_dir_problem(flag, directory):
+    """A one-line problem if `directory` (an output flag's) cannot be created or written,
+    else None. Creates the directory."""
+    directory = directory or "."
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        return f"{flag}: cannot create {directory} ({e.strerror or e})"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"{flag}: cannot write in {directory} (permission denied)"
+    return None

@@ -27,6 +27,10 @@ FLAGS = flags.FLAGS
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}")
+    from config import output_dir_problem
+    problem = output_dir_problem(f"--figures_dir={FLAGS.figures_dir}", FLAGS.figures_dir)
+    if problem:
+        sys.exit(f"create_run_summary.py: {problem}")
     import plots
     import summaries
     from runs import RunError, load_run

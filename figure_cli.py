@@ -4,6 +4,7 @@ Only those entry scripts import this; the libraries they call take plain argumen
 """
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -21,6 +22,11 @@ def run(write):
     def main(argv):
         if len(argv) > 1:
             raise app.UsageError(f"unexpected arguments {argv[1:]}")
+        from config import output_dir_problem
+        problem = output_dir_problem(f"--figures_dir={flags.FLAGS.figures_dir}",
+                                     flags.FLAGS.figures_dir)
+        if problem:
+            sys.exit(f"{os.path.basename(sys.argv[0])}: {problem}")
         if not write(flags.FLAGS.train_dir, flags.FLAGS.figures_dir):
             return 1
         return 0

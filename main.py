@@ -15,7 +15,7 @@ from absl import app, flags, logging  # noqa: E402
 
 import data  # noqa: E402
 from architecture import MODELS  # noqa: E402
-from config import STRATEGIES, Config, validate  # noqa: E402
+from config import STRATEGIES, Config, output_dir_problem, validate  # noqa: E402
 from schedules import LR_SCHEDULES  # noqa: E402
 
 defaults = Config()
@@ -71,6 +71,10 @@ def main(argv):
     problems = validate(config)
     if problems:
         sys.exit("main.py: " + "\n".join(problems))
+    problem = output_dir_problem(f"--train_dir={config.train_dir}",
+                                 os.path.dirname(config.run_dir))
+    if problem:
+        sys.exit(f"main.py: {problem}")
 
     import train  # TensorFlow's graph machinery only once the flags are known good
     from runs import RunError

@@ -7,6 +7,7 @@ events and metrics.csv. Scripts find runs by reading config.json, never by name 
 import csv
 import glob
 import os
+import re
 import socket
 
 import tensorflow as tf
@@ -44,6 +45,59 @@ def first_line(error):
     return text.splitlines()[0] if text else type(error).__name__
 
 
+# What a damaged checkpoint raises while restoring (a truncated data file: IndexError).
+RESTORE_ERRORS = (tf.errors.OpError, ValueError, AssertionError, IndexError, KeyError,
+                  OSError)
+
+
+def checkpoint_paths(directory):
+    """The directory's checkpoints (prefixes ckpt-N), newest first: those the `checkpoint`
+    index names and those found on disk, so a damaged index hides none."""
+    found = {}
+    for index in glob.glob(os.path.join(glob.escape(directory), "ckpt-*.index")):
+        match = re.fullmatch(r"ckpt-(\d+)\.index", os.path.basename(index))
+        if match:
+            found[int(match.group(1))] = index[:-len(".index")]
+    try:
+        state = tf.train.get_checkpoint_state(directory)
+    except RESTORE_ERRORS + (UnicodeDecodeError,):
+        state = None
+    for path in (state.all_model_checkpoint_paths if state else []):
+        match = re.search(r"ckpt-(\d+)$", path)
+        if match and os.path.exists(path + ".index"):
+            found.setdefault(int(match.group(1)), path)
+    return [found[n] for n in sorted(found, reverse=True)]
+
+
+def restore_newest(checkpoint, directory, partial=False):
+    """Restores the newest checkpoint of directory that restores into `checkpoint`,
+    warning about each newer one that does not; returns its path, or None if there are
+    no checkpoints. Raises RunError if there are some and none restores.
+
+    partial: the checkpoint may hold objects `checkpoint` does not (e.g. the optimizer).
+    """
+    paths = checkpoint_paths(directory)
+    failures = []
+    for path in paths:
+        try:
+            status = checkpoint.read(path) if partial else checkpoint.restore(path)
+            status.assert_existing_objects_matched()
+            if partial:
+                status.expect_partial()
+        except RESTORE_ERRORS as e:
+            failures.append(f"{os.path.basename(path)} ({first_line(e)})")
+            logging.warning("%s: checkpoint %s does not restore (%s); trying an older one",
+                            directory, os.path.basename(path), first_line(e))
+            continue
+        if failures:
+            logging.warning("%s: resumed from %s; damaged, left as they are: %s", directory,
+                            os.path.basename(path), "; ".join(failures))
+        return path
+    if failures:
+        raise RunError(f"{directory}: no checkpoint restores: " + "; ".join(failures))
+    return None
+
+
 def find_runs(train_dir):
     """Run directories with a config.json: `train_dir` as main.py's prefix, or a folder.
 
@@ -63,17 +117,14 @@ def load_run(directory):
         config = Config.load(directory)
     except (OSError, ValueError, TypeError) as e:
         raise RunError(f"{directory}: unreadable {CONFIG_FILE} ({e})") from e
-    latest = tf.train.latest_checkpoint(directory)
-    if latest is None:
+    model = model_for(config)
+    step = tf.Variable(0, dtype=tf.int64)
+    try:  # no optimizer wanted
+        path = restore_newest(checkpoint_for(model, step=step), directory, partial=True)
+    except RunError as e:
+        raise RunError(f"{e}: none restores the model that config.json describes") from e
+    if path is None:
         raise RunError(f"{directory}: no checkpoint (has it been trained?)")
-    try:
-        model = model_for(config)
-        step = tf.Variable(0, dtype=tf.int64)
-        status = checkpoint_for(model, step=step).read(latest)
-        status.assert_existing_objects_matched().expect_partial()  # no optimizer wanted
-    except (tf.errors.OpError, ValueError, AssertionError) as e:
-        raise RunError(f"{directory}: checkpoint {os.path.basename(latest)} does not "
-                       f"restore the model that config.json describes ({first_line(e)})") from e
     return config, model, int(step.numpy())
 
 
@@ -156,16 +207,29 @@ def _alive(pid):
     return True
 
 
+def _parse_row(row):
+    if None in row or any(v is None for v in row.values()):
+        raise ValueError("wrong number of fields")
+    return {k: (int(v) if k == "step" else None if v == "" else float(v))
+            for k, v in row.items()}
+
+
 def read_metrics(directory, name=METRICS_FILE):
     """metrics.csv as a list of dicts of floats (step as int; None where a column written
-    by another version is empty)."""
+    by another version is empty). A torn or unparsable row (a kill or a full disk during
+    a write) is left out with a warning."""
     path = os.path.join(directory, name)
     if not os.path.exists(path):
         return []
+    rows = []
     with open(path, newline="") as f:
-        return [{k: (int(v) if k == "step" else None if v == "" else float(v))
-                 for k, v in row.items()}
-                for row in csv.DictReader(f)]
+        for number, row in enumerate(csv.DictReader(f), start=2):
+            try:
+                rows.append(_parse_row(row))
+            except ValueError as e:
+                logging.warning("%s line %d: unreadable row left out (%s): %s", path,
+                                number, e, ",".join(v for v in row.values() if v))
+    return rows
 
 
 class MetricsLog:

@@ -19,7 +19,7 @@ import data
 import schedules
 from architecture import active_latents, vae_loss
 from config import CONFIG_FILE, Config, resume_conflicts
-from runs import MetricsLog, RunError, RunLock, checkpoint_for, first_line, model_for
+from runs import MetricsLog, RunError, RunLock, checkpoint_for, model_for, restore_newest
 
 _DATA_STREAM, _NOISE_STREAM = 0, 1
 ADAM_EPSILON = 1e-8  # the original's tf.train.AdamOptimizer (Keras' default is 1e-7)
@@ -219,17 +219,14 @@ def check_resumable(config, directory):
 def _train_locked(config, directory):
     trainer = Trainer(config)
     manager = tf.train.CheckpointManager(trainer.checkpoint, directory, max_to_keep=3)
-    if manager.latest_checkpoint:
-        try:
-            trainer.checkpoint.restore(
-                manager.latest_checkpoint).assert_existing_objects_matched()
-        except (tf.errors.OpError, ValueError, AssertionError) as e:
-            raise RunError(f"{directory}: cannot resume from {manager.latest_checkpoint} "
-                           f"({first_line(e)}); move the run away or use "
-                           "another --train_dir") from e
+    try:
+        restored = restore_newest(trainer.checkpoint, directory)
+    except RunError as e:
+        raise RunError(f"{e}. Nothing was changed; move the run away (or repair it) and "
+                       "run again, or use another --train_dir") from e
     start = int(trainer.step.numpy())
-    if manager.latest_checkpoint:
-        logging.info("restored from step %d (%s)", start, manager.latest_checkpoint)
+    if restored:
+        logging.info("restored from step %d (%s)", start, restored)
     config.save(directory)
     if start >= config.max_step:
         logging.info("run %s is done: step %d of max_step %d", directory, start, config.max_step)

@@ -59,7 +59,7 @@ def test_no_runs_writes_nothing_and_warns(tmp_path, caplog):
 
 
 def test_entropy_floor_is_computed_from_the_images():
-    # 21.19 and 42.32 nats were measured on 100000 images; the code computes them itself.
+    # The floors the README gives (21.19, 42.32 nats); the code computes them itself.
     assert analysis.entropy_floor(1, count=4000) == pytest.approx(21.19, abs=0.1)
     assert analysis.entropy_floor(2, count=4000) == pytest.approx(42.32, abs=0.2)
 

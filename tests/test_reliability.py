@@ -106,22 +106,6 @@ def test_second_writer_is_refused_and_sigterm_saves(tmp_path):
     assert stopped_step(prefix) >= 10
 
 
-def test_sigkill_loses_at_most_checkpoint_every_and_stale_lock_is_taken(tmp_path):
-    process, prefix, log = start_long_run(tmp_path, 20, 50)
-    process.kill()
-    process.wait(timeout=60)
-    assert os.path.exists(os.path.join(run_dir(prefix), runs.LOCK_FILE))  # left behind
-    saved = stopped_step(prefix)
-    killed_after = max(r["step"] for r in runs.read_metrics(run_dir(prefix)))
-    assert killed_after - saved <= 20
-
-    done = run_main(TINY + [f"--train_dir={prefix}", "--max_step=80", "--checkpoint_every=20"])
-    assert done.returncode == 0, done.stderr
-    assert "stale lock" in done.stderr
-    assert f"restored from step {saved}" in done.stderr
-    assert_clean_metrics(run_dir(prefix), 80)  # no step twice, none missing
-
-
 def test_bad_flags_are_named_one_per_line_and_create_nothing(tmp_path):
     prefix = str(tmp_path / "ts")
     result = run_main([f"--train_dir={prefix}", "--model=resnet"])
@@ -203,7 +187,7 @@ def test_damaged_runs_are_named_and_the_rest_drawn(tmp_path, caplog):
         "heat_map_model_fully_connected_num_balls_1_beta_0.1.png"]
     warnings = caplog.text
     assert corrupt in warnings and mismatched in warnings
-    assert "does not restore the model that config.json describes" in warnings
+    assert "none restores the model that config.json describes" in warnings
     rows = plots.metrics_table(prefix, str(tmp_path / "table"),
                                summaries.table_sizes(num_train=50, num_eval=50, num_mig=500))
     assert len(rows) == 3  # csv, md, one plot: from the one good run
