@@ -44,6 +44,7 @@ class Config:
     warmup_steps: int = 0
     decay_steps: int = 0
     kl_warmup_steps: int = 0
+    kl_delay_steps: int = 0
     threads: int = 0
 
     def resolved(self):
@@ -118,7 +119,8 @@ def validate(config):
 
 def _schedule_problems(config):
     problems = [f"--{name}={getattr(config, name)!r}: must be >= 0"
-                for name in ("warmup_steps", "decay_steps", "kl_warmup_steps", "threads")
+                for name in ("warmup_steps", "decay_steps", "kl_warmup_steps", "kl_delay_steps",
+                             "threads")
                 if getattr(config, name) < 0]
     if config.lr_schedule not in LR_SCHEDULES:
         problems.append(f"--lr_schedule={config.lr_schedule!r}: must be one of "

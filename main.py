@@ -52,6 +52,8 @@ flags.DEFINE_integer("decay_steps", defaults.decay_steps,
                      "so a cosine run is not extended by a larger --max_step.")
 flags.DEFINE_integer("kl_warmup_steps", defaults.kl_warmup_steps,
                      "Beta ramps linearly from 0 to --beta over this many steps (0: off).")
+flags.DEFINE_integer("kl_delay_steps", defaults.kl_delay_steps,
+                     "Beta is 0 for this many steps before its warm-up starts (0: off).")
 flags.DEFINE_integer("threads", defaults.threads,
                      "TensorFlow intra-op threads (0: TF's default, all cores).")
 FLAGS = flags.FLAGS

@@ -174,14 +174,16 @@ TABLE_COLUMNS = ("model", "num_balls", "beta", "step", "reconstruction", "kl",
 
 
 def _markdown(rows):
-    head = ["balls", "model", "beta", "step", "reconstruction", "original", "KL",
-            "active latents", "beta-VAE", "FactorVAE", "MIG"]
+    head = ["balls", "model", "beta", "step", "reconstruction", "original",
+            "minus original", "KL", "active latents", "beta-VAE", "FactorVAE", "MIG"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         original = r["original_reconstruction"]
+        known = original not in ("", None)
         lines.append("| " + " | ".join([
             str(r["num_balls"]), r["model"], str(r["beta"]), str(r["step"]),
-            f"{r['reconstruction']:.2f}", f"{original:.2f}" if original != "" else "-",
+            f"{r['reconstruction']:.2f}", f"{original:.2f}" if known else "-",
+            f"{r['reconstruction'] - original:+.2f}" if known else "-",
             f"{r['kl']:.2f}", str(r["active_latents"]), f"{r['beta_vae']:.3f}",
             f"{r['factor_vae']:.3f}", f"{r['mig']:.3f}"]) + " |")
     return "\n".join(lines) + "\n"

@@ -29,9 +29,10 @@ def learning_rate(step, peak, schedule="constant", warmup_steps=0, decay_steps=0
     return peak * factor
 
 
-def kl_weight(step, beta, warmup_steps=0):
-    """beta ramped linearly from 0 (at step 0) to beta (at warmup_steps), then beta."""
+def kl_weight(step, beta, warmup_steps=0, delay_steps=0):
+    """0 for the first delay_steps, then ramped linearly to beta over warmup_steps (0:
+    at once), then beta."""
+    s = tf.cast(step, tf.float32) - delay_steps
     if warmup_steps <= 0:
-        return tf.constant(float(beta))
-    s = tf.cast(step, tf.float32)
-    return beta * tf.minimum(1.0, s / warmup_steps)
+        return tf.where(s >= 0, float(beta), 0.0)
+    return beta * tf.clip_by_value(s / warmup_steps, 0.0, 1.0)

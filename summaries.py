@@ -16,10 +16,7 @@ import analysis
 import metrics
 from architecture import active_latents
 from runs import METRICS_FILE, load_runs, read_metrics
-from sweep import ORIGINAL_RECONSTRUCTION
-
-RUNS_DIR = "runs"
-SUMMARY_FILE = "summary.json"
+from sweep import ORIGINAL_RECONSTRUCTION, RUNS_DIR, SUMMARY_FILE
 TRAINING_FILE = "training.csv"
 STDDEV_IMAGES = 1000
 
@@ -47,6 +44,7 @@ def evaluate(directory, config, model, step, sizes=None, seed=0):
         scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls,
                                   seed, **sizes)
     original = ORIGINAL_RECONSTRUCTION.get((config.num_balls, config.model), {})
+    curve = read_metrics(directory)
     return {"run": run_name(directory), "model": config.model,
             "num_balls": config.num_balls, "beta": config.beta, "step": step,
             "reconstruction": recon, "kl": kl, "active_latents": active_latents(stddev),
@@ -55,6 +53,7 @@ def evaluate(directory, config, model, step, sizes=None, seed=0):
             "run_dir": directory, "stddev": [float(s) for s in stddev],
             "table_sizes": sizes,
             "config": json.loads(config.to_json()),
+            "training_seconds": curve[-1].get("elapsed") if curve else None,
             "evaluation_seconds": round(time.time() - start, 1)}
 
 

@@ -1,6 +1,10 @@
 """The original's 18-run sweep as data, and the main.py command of each run."""
 
+import csv
+import datetime
 import itertools
+import json
+import os
 import shlex
 import sys
 
@@ -17,14 +21,17 @@ FAITHFUL = {
 }
 
 # --reproduce: the original's models, sizes, init, loss and batch 128 on i.i.d. images; only
-# the optimizer recipe differs (warm-up, cosine decay to 0, and a KL warm-up for all_conv,
-# which otherwise sits for thousands of steps on the mean image with KL ~ 0). See README.
+# the optimizer recipe differs (warm-up, cosine decay to 0). all_conv also holds beta at 0
+# for 1000 steps, then ramps it over 5000: measured here, its two-ball runs otherwise
+# fall onto the mean image (KL ~ 0) within 500 steps and stay there (beta 0.5 and 1.0,
+# with the ramp alone). See README.
 _RECIPE = {"sampler": "iid", "lr_schedule": "cosine", "warmup_steps": 500}
 REPRODUCE = {
     "fully_connected": dict(_RECIPE, hidden_size=10, weight_init=0.01, lr=3e-4,
                             max_step=25000),
     "conv": dict(_RECIPE, lr=3e-3, max_step=30000),
-    "all_conv": dict(_RECIPE, hidden_size=1, lr=3e-3, kl_warmup_steps=5000, max_step=30000),
+    "all_conv": dict(_RECIPE, hidden_size=1, lr=3e-3, kl_delay_steps=1000,
+                     kl_warmup_steps=5000, max_step=30000),
 }
 # How many runs of a model share a CPU-only machine (each gets cores / share threads).
 # Measured on 2 cores: two one-thread conv runs do 1.8x the work of one two-thread run;
@@ -85,3 +92,36 @@ ORIGINAL_RECONSTRUCTION = {
     (2, "conv"): {0.1: 43.80, 0.5: 46.56, 1.0: 49.21},
     (2, "all_conv"): {0.1: 44.32, 0.5: 47.06, 1.0: 48.12},
 }
+
+
+# Where a sweep keeps each run's results beside its figures (summaries.py writes them).
+RUNS_DIR = "runs"
+SUMMARY_FILE = "summary.json"
+
+
+def kept_step(figures_dir, run_name, settings=None):
+    """The step of the run's kept summary under figures_dir, or None; None too when the
+    summary's run was trained with other `settings` (main.py flags) than these."""
+    try:
+        with open(os.path.join(figures_dir, RUNS_DIR, run_name, SUMMARY_FILE)) as f:
+            summary = json.load(f)
+    except (OSError, ValueError):
+        return None
+    config = summary.get("config", {})
+    if any(config.get(k) != v for k, v in (settings or {}).items()):
+        return None
+    return summary.get("step")
+
+
+def wall_time(timing_csv):
+    """(seconds, sessions): the sweep's wall time summed over the invocations of ./run
+    logged in its sweep_time.csv, each from its start to its last event."""
+    spans = []
+    with open(timing_csv, newline="") as f:
+        for row in csv.DictReader(f):
+            t = datetime.datetime.fromisoformat(row["time"])
+            if row["event"] == "start":
+                spans.append([t, t])
+            elif spans:
+                spans[-1][1] = t
+    return sum((end - start).total_seconds() for start, end in spans), len(spans)

@@ -115,7 +115,8 @@ class Trainer:
                                        c.decay_steps)
 
     def beta(self, step):
-        return schedules.kl_weight(step, self.config.beta, self.config.kl_warmup_steps)
+        c = self.config
+        return schedules.kl_weight(step, c.beta, c.kl_warmup_steps, c.kl_delay_steps)
 
     def _compute_gradients(self, step, replica):
         images, _ = self.batch(step, replica)

@@ -49,6 +49,13 @@ def test_beta_ramp():
     assert beta(10000, 100) == pytest.approx(0.5)
 
 
+def test_beta_delay_then_ramp():
+    beta = lambda s, w, d: float(schedules.kl_weight(s, 1.0, w, d))  # noqa: E731
+    assert [beta(s, 100, 50) for s in (0, 49, 50, 100, 150, 999)] == pytest.approx(
+        [0, 0, 0, 0.5, 1, 1])
+    assert [beta(s, 0, 50) for s in (0, 49, 50)] == [0.0, 0.0, 1.0]  # a delay alone
+
+
 def test_unknown_schedule_fails():
     with pytest.raises(ValueError, match="cosine"):
         schedules.learning_rate(0, 1e-3, "linear")
@@ -58,6 +65,7 @@ def test_unknown_schedule_fails():
     (dict(lr_schedule="step"), "--lr_schedule"),
     (dict(warmup_steps=-1), "--warmup_steps"),
     (dict(kl_warmup_steps=-5), "--kl_warmup_steps"),
+    (dict(kl_delay_steps=-1), "--kl_delay_steps"),
     (dict(decay_steps=100), "--decay_steps"),  # without cosine: would be ignored
     (dict(lr_schedule="cosine", max_step=100, decay_steps=100, warmup_steps=100),
      "--warmup_steps"),
@@ -84,7 +92,7 @@ def test_cosine_end_defaults_to_max_step_and_is_fixed():
 def _recipe(tmp_path, name, max_step, model="conv"):
     return Config(model=model, hidden_size=4, batch_size=8, max_step=max_step,
                   log_every=5, checkpoint_every=5, lr_schedule="cosine", warmup_steps=10,
-                  decay_steps=40, kl_warmup_steps=20, beta=1.0, steps_per_call=3,
+                  decay_steps=40, kl_warmup_steps=16, kl_delay_steps=4, beta=1.0, steps_per_call=3,
                   train_dir=str(tmp_path / name))
 
 
@@ -102,7 +110,8 @@ def test_resume_across_warmup_and_decay_follows_the_same_schedule(tmp_path, mode
     by_step = {r["step"]: r for r in want}
     # logged values are those of the last step of each call (step index s - 1)
     assert by_step[5]["lr"] == pytest.approx(1e-3 * 5 / 10)
-    assert by_step[5]["beta"] == pytest.approx(4 / 20)
+    assert by_step[5]["beta"] == pytest.approx(0 / 16)  # step index 4: the delay's end
+    assert by_step[10]["beta"] == pytest.approx(5 / 16)
     assert by_step[25]["beta"] == pytest.approx(1.0)
     assert by_step[40]["lr"] < 1e-5
 
