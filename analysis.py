@@ -100,3 +100,20 @@ def traversal(model, image, latents, values=(-3.0, -1.5, 0.0, 1.5, 3.0)):
         z[row * len(values):(row + 1) * len(values), latent] = values
     decoded = tf.sigmoid(model.decode(z)).numpy()
     return decoded.reshape(len(latents), len(values), 32, 32)
+
+
+def trajectory_statistics(num_balls, trajectories=1000, frames=128, seed=11):
+    """How far the original's trajectory data is from uniform over valid positions:
+    the fraction of ball coordinates outside the walls' valid range [r, 10 - r], their
+    extremes, and the fraction of trajectories with a frame where two balls overlap."""
+    positions = np.stack([_trajectory(frames, num_balls, tf.constant([i, seed], tf.int64))
+                          .numpy() for i in range(trajectories)])  # [T, frames, n, 2]
+    low, high = data.RADIUS, data.BOX_SIZE - data.RADIUS
+    stats = {"outside_valid_range": float(np.mean((positions < low) | (positions > high))),
+             "min": float(positions.min()), "max": float(positions.max())}
+    if num_balls > 1:
+        i, j = np.triu_indices(num_balls, 1)
+        gaps = np.linalg.norm(positions[:, :, i] - positions[:, :, j], axis=-1)
+        stats["trajectories_with_overlap"] = float(np.mean(
+            (gaps < 2 * data.RADIUS).any(axis=(1, 2))))
+    return stats

@@ -33,6 +33,8 @@ flags.DEFINE_integer("batch_size", 128, "Images per step.")
 flags.DEFINE_integer("steps", 60, "Timed training steps per measurement (after warm-up).")
 flags.DEFINE_float("seconds", 3.0, "Minimum seconds per data-generation measurement.")
 flags.DEFINE_string("json", None, "Also write the records here.")
+flags.DEFINE_enum("sampler", "iid", ["iid", "trajectory"],
+                  "Data generated inside the timed training step (the README's table: iid).")
 FLAGS = flags.FLAGS
 
 
@@ -93,10 +95,11 @@ def fc_training_flops_per_image(model):
     return 2 * (3 * macs - dense[0][0] * dense[0][1])
 
 
-def measure(model, num_balls, batch_size, steps, seconds, matmul):
+def measure(model, num_balls, batch_size, steps, seconds, matmul, sampler="iid"):
     settings = dict(sweep.FAITHFUL[model])
     settings.pop("lr", None)
-    config = Config(model=model, num_balls=num_balls, batch_size=batch_size, **settings)
+    config = Config(model=model, num_balls=num_balls, batch_size=batch_size,
+                    sampler=sampler, **settings)
     record = {"model": model, "num_balls": num_balls, "batch_size": batch_size,
               "xla_default": xla_for(model)}
     for label, jit in (("xla_on", True), ("xla_off", False)):
@@ -146,7 +149,7 @@ def main(argv):
     for model in FLAGS.models:
         for num_balls in (int(n) for n in FLAGS.num_balls):
             records.append(measure(model, num_balls, FLAGS.batch_size, FLAGS.steps,
-                                   FLAGS.seconds, matmul))
+                                   FLAGS.seconds, matmul, FLAGS.sampler))
             logging.info("%s", records[-1])
     print(table(records))
     if FLAGS.json:
