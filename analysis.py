@@ -63,13 +63,15 @@ def reconstruction_and_kl(model, config, batches=100, batch_size=32, seed=1):
     return float(tf.reduce_mean(recon)), float(tf.reduce_mean(kl_divergence(mean, log_var)))
 
 
-def entropy_floor(num_balls, count=10000, seed=2):
+def entropy_floor(num_balls, count=10240, seed=2, sampler="iid"):
     """Mean over images of the summed binary entropy of their pixels (nats).
 
     The images are soft-edged, so even a perfect model pays this much Bernoulli
-    cross-entropy per image: it is the floor of the reconstruction loss.
+    cross-entropy per image: it is the floor of the reconstruction loss. sampler
+    "trajectory": over the frames of 128-frame trajectories, the original's data.
     """
-    p = np.clip(images(num_balls, count, seed).numpy().astype(np.float64), 1e-12, 1 - 1e-12)
+    x = images(num_balls, count, seed, sampler, frames=128 if sampler != "iid" else None)
+    p = np.clip(x.numpy().astype(np.float64), 1e-12, 1 - 1e-12)
     h = -p * np.log(p) - (1 - p) * np.log(1 - p)
     return float(h.reshape(count, -1).sum(axis=1).mean())
 
