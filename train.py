@@ -244,7 +244,7 @@ def _train_locked(config, directory):
 
     step, last_saved = start, start
     # Wall seconds spent training this run, summed over its sessions (compilation included).
-    elapsed = metrics.last.get("elapsed") or 0.0
+    elapsed_before = metrics.last.get("elapsed") or 0.0
     session_start = time.perf_counter()
     timer_step, timer = start, None
     with _stop_on_signals() as signals, writer.as_default():
@@ -266,11 +266,11 @@ def _train_locked(config, directory):
                     timer_step, timer = step, time.perf_counter()
                 if step % config.log_every == 0 or step == config.max_step:
                     row = _log_row(step, out)
-                    row["elapsed"] = elapsed + time.perf_counter() - session_start
+                    row["elapsed"] = elapsed_before + time.perf_counter() - session_start
                     metrics.append(row)
                     _summaries(row, k)
-                    elapsed = time.perf_counter() - timer
-                    rate = (step - timer_step) / elapsed if elapsed > 0 else float("nan")
+                    since = time.perf_counter() - timer
+                    rate = (step - timer_step) / since if since > 0 else float("nan")
                     logging.info(
                         "step %d/%d | reconstruction %.2f kl %.2f nats/image | %d active "
                         "latents | lr %.3g beta %.3g | %.1f steps/s | ETA %s", step,

@@ -1,6 +1,7 @@
 import json
 import logging
 import os
+import time
 
 import numpy as np
 import pytest
@@ -28,7 +29,9 @@ def test_run_directory_uses_the_original_name(tmp_path):
 def test_twenty_steps_then_resume(tmp_path, caplog):
     caplog.set_level(logging.INFO)
     config = small_config(tmp_path)
+    start = time.perf_counter()
     assert train.train(config) == 20
+    first_call = time.perf_counter() - start
     run = config.run_dir
     saved = json.load(open(os.path.join(run, "config.json")))
     assert saved["model"] == "fully_connected" and saved["max_step"] == 20
@@ -40,9 +43,16 @@ def test_twenty_steps_then_resume(tmp_path, caplog):
     assert all(np.isfinite(r["reconstruction"]) and r["reconstruction"] > 0 for r in rows)
     assert any(f.startswith("events.out.tfevents") for f in os.listdir(run))
 
+    elapsed = [r["elapsed"] for r in rows]
+    assert 0 < elapsed[0] < elapsed[1] <= first_call  # wall seconds of training
+
     caplog.clear()
+    start = time.perf_counter()
     assert train.train(small_config(tmp_path, max_step=30)) == 30
+    second_call = time.perf_counter() - start
     assert "restored from step 20" in caplog.text
+    # summed over the run's sessions
+    assert elapsed[1] < read_metrics(run)[-1]["elapsed"] <= elapsed[1] + second_call
     assert [r["step"] for r in read_metrics(run)] == [10, 20, 30]
     assert json.load(open(os.path.join(run, "config.json")))["max_step"] == 30
 
