@@ -13,14 +13,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-import metrics  # noqa: E402
+import table_flags  # noqa: E402
 
 flags.DEFINE_string("run_dir", None, "The run directory (holds config.json).", required=True)
 flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
-flags.DEFINE_integer("num_train", metrics.NUM_TRAIN,
-                     "Training points of the beta-VAE and FactorVAE classifiers.")
-flags.DEFINE_integer("num_eval", metrics.NUM_EVAL, "Evaluation points of both classifiers.")
-flags.DEFINE_integer("num_mig", metrics.NUM_MIG, "Images for MIG and the variance estimate.")
 FLAGS = flags.FLAGS
 
 
@@ -38,8 +34,7 @@ def main(argv):
         config, model, step = load_run(FLAGS.run_dir)
     except RunError as e:
         sys.exit(f"create_run_summary.py: {e}")
-    sizes = summaries.table_sizes(FLAGS.num_train, FLAGS.num_eval, FLAGS.num_mig)
-    summary = summaries.evaluate(FLAGS.run_dir, config, model, step, sizes)
+    summary = summaries.evaluate(FLAGS.run_dir, config, model, step, table_flags.sizes())
     summaries.save(summary, FLAGS.figures_dir)
     name = plots.heat_map_name(config)
     plots.save(plots.draw_traversal(config, model), FLAGS.figures_dir, name + ".png")
