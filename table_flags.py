@@ -4,6 +4,7 @@
 from absl import flags
 
 import metrics
+import summaries
 
 flags.DEFINE_integer("num_train", metrics.NUM_TRAIN,
                      "Training points of the beta-VAE and FactorVAE classifiers.")
@@ -13,6 +14,5 @@ flags.DEFINE_integer("num_mig", metrics.NUM_MIG, "Images for MIG and the varianc
 
 def sizes():
     """The flags' values as summaries.table_sizes() gives them."""
-    import summaries
     f = flags.FLAGS
     return summaries.table_sizes(f.num_train, f.num_eval, f.num_mig)
