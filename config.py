@@ -7,9 +7,8 @@ import os
 import data
 from architecture import MODELS
 from schedules import LR_SCHEDULES
-from sweep import run_dir
+from sweep import CONFIG_FILE, run_dir  # noqa: F401 (others import CONFIG_FILE from here)
 
-CONFIG_FILE = "config.json"
 MAX_SEED = 2**32 - 1  # numpy's limit (keras.utils.set_random_seed seeds numpy too)
 STRATEGIES = ("default", "mirrored")
 
