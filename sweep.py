@@ -131,9 +131,10 @@ def kept_step(figures_dir, run_name, settings=None):
 _RUN_ENDS = ("summarized", "summary failed", "failed")
 
 
-def run_time(timing_csv):
+def run_time(timing_csv, model=None):
     """(seconds, invocations): the wall time of the sweep's current runs, from the events
-    ./run logs in sweep_time.csv across its invocations.
+    ./run logs in sweep_time.csv across its invocations; with `model`, of that model's
+    runs alone (without the figures).
 
     It is the length of the union of the intervals in which a run was being trained or
     scored, plus the last drawing of the figures. A run's "started" event (a fresh run
@@ -177,8 +178,9 @@ def run_time(timing_csv):
                 figures[1] = t
             last = t
     close_all()
-    spans = sorted(i for runs_ in intervals.values() for i in runs_)
-    if figures is not None:
+    spans = sorted(i for name, runs_ in intervals.items() for i in runs_
+                   if model is None or f"_model_{model}_num_balls_" in name)
+    if figures is not None and model is None:
         spans = sorted(spans + [figures])
     total, reach = 0.0, None
     for start, end in spans:

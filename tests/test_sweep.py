@@ -42,6 +42,7 @@ def test_run_time_is_the_union_of_the_runs_intervals_and_the_last_figures(tmp_pa
         ("01", "10:46:00", "done", "reproduce", "2760"),
     ])
     assert sweep.run_time(path) == (46 * 60, 1)
+    assert sweep.run_time(path, model="conv") == (0, 1)  # "a" and "b" name no model
 
 
 def test_run_time_across_sessions_counts_a_stopped_run_and_drops_a_replaced_one(tmp_path):
@@ -68,6 +69,23 @@ def test_run_time_across_sessions_counts_a_stopped_run_and_drops_a_replaced_one(
     # "old" (open till the session's last event, 09:00) and c cover 08:00-09:00, 60 min;
     # c's scoring after 09:00, cut off without an event, is not counted. Figures: 1 min.
     assert sweep.run_time(path) == ((10 + 60 + 1) * 60, 3)
+
+
+def test_run_time_of_one_model(tmp_path):
+    conv = "train_store_model_conv_num_balls_1_beta_0.1"
+    all_conv = "train_store_model_all_conv_num_balls_1_beta_0.1"
+    path = _timing(tmp_path, [
+        ("01", "10:00:00", "start", "reproduce", ""),
+        ("01", "10:00:00", "started", all_conv, ""),
+        ("01", "10:20:00", "summarized", all_conv, "60"),
+        ("01", "10:20:00", "started", conv, ""),
+        ("01", "10:30:00", "summarized", conv, "60"),
+        ("01", "10:30:00", "trained all", "reproduce", "1800"),
+        ("01", "10:31:00", "done", "reproduce", "1860"),
+    ])
+    assert sweep.run_time(path, model="conv") == (600, 1)
+    assert sweep.run_time(path, model="all_conv") == (1200, 1)
+    assert sweep.run_time(path) == (1860, 1)
 
 
 def test_a_runs_own_settings_replace_its_models_and_longest_runs_start_first(monkeypatch):
