@@ -128,7 +128,7 @@ def kept_step(figures_dir, run_name, settings=None):
 
 
 # sweep_time.csv events that end a run's work in an invocation (./run logs them).
-_RUN_ENDS = ("summarized", "summary failed", "failed")
+_RUN_ENDS = ("summarized", "summary failed", "failed", "finished")
 
 
 def run_time(timing_csv, model=None):
@@ -148,7 +148,7 @@ def run_time(timing_csv, model=None):
     figures, last, invocations = None, None, 0
 
     def close_all():
-        for name, interval in open_.items():
+        for interval in open_.values():
             interval[1] = last
         open_.clear()
 
@@ -164,7 +164,7 @@ def run_time(timing_csv, model=None):
                     intervals[name] = []
                 open_[name] = [t, t]
                 intervals.setdefault(name, []).append(open_[name])
-            elif event == "trained" or event in _RUN_ENDS:
+            elif event == "trained" or event in _RUN_ENDS:  # "finished": not scored
                 if name in open_:
                     open_[name][1] = t
                 elif row["seconds"]:  # a row from before ./run logged starts
