@@ -178,12 +178,12 @@ def run_time(timing_csv, model=None):
                 figures[1] = t
             last = t
     close_all()
-    spans = sorted(i for name, runs_ in intervals.items() for i in runs_
-                   if model is None or f"_model_{model}_num_balls_" in name)
+    spans = [i for name, runs_ in intervals.items() for i in runs_
+             if model is None or f"_model_{model}_num_balls_" in name]
     if figures is not None and model is None:
-        spans = sorted(spans + [figures])
+        spans.append(figures)
     total, reach = 0.0, None
-    for start, end in spans:
+    for start, end in sorted(spans):
         if reach is None or start > reach:
             total += (end - start).total_seconds()
             reach = end
