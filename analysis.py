@@ -48,19 +48,48 @@ def average_stddev(model, x):
     return tf.reduce_mean(tf.exp(0.5 * log_var), axis=0).numpy()
 
 
-def reconstruction_and_kl(model, config, batches=100, batch_size=32, seed=1):
-    """Per-image reconstruction loss and KL (nats) over batches x batch_size fresh images
-    of the run's sampler (the original averaged 100 batches of 32, each a trajectory for
-    trajectory runs; equal batches, so one mean is the same).
+TARGET_SE = 0.03  # nats: the standard error a reconstruction is measured to
+_CHUNK_BATCHES = 100  # batches evaluated at a time (3200 images of 32)
+MAX_IMAGES = 320000
+
+
+def reconstruction_and_kl(model, config, batches=100, batch_size=32, seed=1, sampler=None,
+                          target_se=None, max_images=MAX_IMAGES):
+    """Per-image reconstruction loss and KL (nats) on fresh images, as a dict:
+    reconstruction, reconstruction_se (its standard error), kl, images.
+
+    Images come in batches of batch_size, each a trajectory of batch_size frames for the
+    trajectory sampler (the original averaged 100 batches of 32), else i.i.d.; sampler
+    defaults to the run's own. The standard error is that of the mean of the batch means,
+    so it holds for correlated trajectory frames too. With target_se, chunks of `batches`
+    batches are added (each from its own seed) until the standard error is at most
+    target_se; unless the first chunk shows that more than max_images would be needed
+    (a model far from trained: its first chunk's standard error is reported).
 
     As in training (and the original's error graph) the image is decoded from a sample of
     the posterior.
     """
-    x = run_images(config, batches * batch_size, seed, frames=batch_size)
-    mean, log_var = model.encode(x)
-    z = sample_latent(mean, log_var, tf.constant([seed, 0], tf.int64))
-    recon = reconstruction_loss(x, model.decode(z))
-    return float(tf.reduce_mean(recon)), float(tf.reduce_mean(kl_divergence(mean, log_var)))
+    sampler = sampler or config.sampler
+    recon, kl = [], []
+    chunk = 0
+    while True:
+        chunk_seed = seed + 1000 * chunk  # chunk 0: the 3200-image protocol of before
+        x = images(config.num_balls, batches * batch_size, chunk_seed, sampler,
+                   frames=batch_size, friction=config.friction)
+        mean, log_var = model.encode(x)
+        z = sample_latent(mean, log_var, tf.constant([chunk_seed, 0], tf.int64))
+        recon.append(reconstruction_loss(x, model.decode(z)).numpy())
+        kl.append(kl_divergence(mean, log_var).numpy())
+        chunk += 1
+        per_batch = np.concatenate(recon).astype(np.float64).reshape(-1, batch_size).mean(1)
+        se = float(per_batch.std(ddof=1) / np.sqrt(len(per_batch)))
+        needed = len(per_batch) * batch_size * (se / target_se) ** 2 if target_se else 0
+        if (target_se is None or se <= target_se or needed > max_images
+                or (chunk + 1) * batches * batch_size > max_images):
+            break
+    return {"reconstruction": float(per_batch.mean()), "reconstruction_se": se,
+            "kl": float(np.concatenate(kl).astype(np.float64).mean()),
+            "images": len(per_batch) * batch_size}
 
 
 def entropy_floor(num_balls, count=10240, seed=2, sampler="iid"):

@@ -4,10 +4,10 @@ import dataclasses
 import json
 import os
 
-import data
-from architecture import MODELS
-from schedules import LR_SCHEDULES
 from sweep import CONFIG_FILE, run_dir  # noqa: F401 (others import CONFIG_FILE from here)
+
+# No TensorFlow at import: ./run builds the Config of each planned run to know its
+# identity. validate() imports the registries it checks against.
 
 MAX_SEED = 2**32 - 1  # numpy's limit (keras.utils.set_random_seed seeds numpy too)
 STRATEGIES = ("default", "mirrored")
@@ -55,8 +55,9 @@ class Config:
 
     @property
     def run_dir(self):
-        """The original's run directory: <train_dir>_model_<m>_num_balls_<n>_beta_<beta>."""
-        return run_dir(self.train_dir, self.model, self.num_balls, self.beta)
+        """The original's run directory, <train_dir>_model_<m>_num_balls_<n>_beta_<beta>,
+        with _seed_<seed> after it for a seed other than 0."""
+        return run_dir(self.train_dir, self.model, self.num_balls, self.beta, self.seed)
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -85,6 +86,8 @@ def _positive(name, value):
 
 def validate(config):
     """Returns a list of one-line problems with config (empty when it is usable)."""
+    import data
+    from architecture import MODELS
     problems = []
     if config.model not in MODELS:
         problems.append(f"--model={config.model!r}: must be one of {', '.join(sorted(MODELS))}")
@@ -117,6 +120,7 @@ def validate(config):
 
 
 def _schedule_problems(config):
+    from schedules import LR_SCHEDULES
     problems = [f"--{name}={getattr(config, name)!r}: must be >= 0"
                 for name in ("warmup_steps", "decay_steps", "kl_warmup_steps", "kl_delay_steps",
                              "threads")

@@ -1,6 +1,7 @@
 """One trained run's results, kept beside the figures: its numbers (summary.json: the
 metrics-table row and per-latent stddevs), its training curve, its traversal heat map
-and an animated traversal GIF. ./run --reproduce calls it as each run finishes.
+and an animated traversal GIF. ./run --reproduce calls it as each run finishes. A kept
+summary computed from the same checkpoint is left as it is (identity.stale).
 
     python create_run_summary.py --run_dir=./checkpoints/reproduce/train_store_model_conv_num_balls_1_beta_0.1 \
         --figures_dir=figures/reproduce
@@ -31,11 +32,13 @@ def main(argv):
     import summaries
     from runs import RunError, load_run
     try:
-        config, model, step = load_run(FLAGS.run_dir)
+        config, model, step, checkpoint = load_run(FLAGS.run_dir)
     except RunError as e:
         sys.exit(f"create_run_summary.py: {e}")
-    summary = summaries.evaluate(FLAGS.run_dir, config, model, step, table_flags.sizes())
-    summaries.save(summary, FLAGS.figures_dir)
+    _, evaluated = summaries.current(FLAGS.run_dir, config, model, step, checkpoint,
+                                     FLAGS.figures_dir, table_flags.sizes())
+    if not evaluated:  # kept from this very checkpoint: its figures are there too
+        return
     name = plots.heat_map_name(config)
     plots.save(plots.draw_traversal(config, model), FLAGS.figures_dir, name + ".png")
     gif = name.replace("heat_map", "traversal") + ".gif"

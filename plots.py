@@ -80,14 +80,40 @@ def draw_stddev(num_balls, model_name, by_beta):
     return fig
 
 
+def _spread(values):
+    """(mean, sd) of a list; sd 0 for one value (ddof 1: the sample's spread)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def _draw_seeds(ax, by_beta, **style):
+    """Plots {beta: [one value per seed]}: the mean over seeds with a bar of +- one sd,
+    each seed as a small dot; returns the mean's line."""
+    betas = sorted(by_beta)
+    stats = [_spread(by_beta[b]) for b in betas]
+    line = ax.errorbar(betas, [m for m, _ in stats], yerr=[sd for _, sd in stats],
+                       marker="o", capsize=3, **style).lines[0]
+    for b in betas:
+        ax.plot([b] * len(by_beta[b]), by_beta[b], ".", ms=3, color=line.get_color(),
+                alpha=0.6)
+    return line
+
+
+def _seeds_label(by_model):
+    counts = sorted({len(v) for by_beta in by_model.values() for v in by_beta.values()})
+    if counts == [1]:
+        return "one seed"
+    return f"{'-'.join(map(str, counts))} seeds: mean, bar +- sd, dots each seed"
+
+
 def draw_reconstruction(num_balls, by_model):
-    """by_model: {model: {beta: reconstruction}}; the original's numbers as hollow markers
-    of the same colour, and the entropy floor."""
+    """by_model: {model: {beta: [reconstruction of each seed]}}: the mean over seeds with
+    its spread; the original's numbers as hollow markers of the same colour, and the
+    entropy floor."""
     floor = analysis.entropy_floor(num_balls)
     fig, ax = plt.subplots(figsize=(6, 4))
     for model_name, by_beta in sorted(by_model.items()):
-        betas = sorted(by_beta)
-        line, = ax.plot(betas, [by_beta[b] for b in betas], marker="o", label=model_name)
+        line = _draw_seeds(ax, by_beta, label=model_name)
         original = ORIGINAL_RECONSTRUCTION.get((num_balls, model_name))
         if original:
             ob = sorted(original)
@@ -97,49 +123,66 @@ def draw_reconstruction(num_balls, by_model):
                label=f"entropy floor {floor:.2f} (perfect model)")
     ax.set_xlabel("beta")
     ax.set_ylabel("reconstruction loss (nats per image)")
-    ax.set_title(f"{num_balls} ball(s): 100 batches of 32 images")
+    ax.set_title(f"{num_balls} ball(s), {_seeds_label(by_model)}", fontsize=9)
     ax.legend(fontsize=7)
     return fig
 
 
 def draw_training_curves(num_balls, by_model, curves):
     """One panel per model: per-image reconstruction of the training batches against
-    step, one line per beta; the original's final values as dotted lines."""
+    step, one colour per beta (a line per seed); the original's final values as dotted
+    lines."""
     floor = analysis.entropy_floor(num_balls)
     names = sorted(by_model, key=sweep_order)
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
     for ax, model_name in zip(axes[0], names):
         original = ORIGINAL_RECONSTRUCTION.get((num_balls, model_name), {})
-        for beta, summary in sorted(by_model[model_name].items()):
-            rows = curves[summary["run"]]
-            line, = ax.plot([r["step"] for r in rows], [r["reconstruction"] for r in rows],
-                            lw=0.8, label=f"beta {beta}")
+        for beta, by_seed in sorted(by_model[model_name].items()):
+            color = None
+            for seed, summary in sorted(by_seed.items()):
+                rows = curves[summary["run"]]
+                line, = ax.plot([r["step"] for r in rows],
+                                [r["reconstruction"] for r in rows], lw=0.8, color=color,
+                                label=None if color else f"beta {beta}")
+                color = line.get_color()
             if beta in original:
-                ax.axhline(original[beta], color=line.get_color(), ls=":", lw=1.2)
+                ax.axhline(original[beta], color=color, ls=":", lw=1.2)
         ax.axhline(floor, color="black", ls="--", lw=0.8)
         ax.set_ylim(floor - 1, floor + (8 if num_balls == 1 else 16))
         ax.set_xlabel("step")
         ax.set_title(f"{model_name}, {num_balls} ball(s)")
         ax.legend(fontsize=7, title="dotted: original's final", title_fontsize=7)
     axes[0, 0].set_ylabel("reconstruction of the training batch (nats/image)")
-    fig.suptitle(f"dashed: entropy floor {floor:.2f}", fontsize=8)
+    fig.suptitle(f"dashed: entropy floor {floor:.2f}; one line per seed", fontsize=8)
     return fig
 
 
 def cool_images(train_dir, figures_dir):
     """heat_map_model_<model>_num_balls_<n>_beta_<beta>.png for every run."""
     return [save(draw_traversal(config, model), figures_dir, heat_map_name(config) + ".png")
-            for _, config, model, _ in load_runs(train_dir)]
+            for _, config, model, _, _ in load_runs(train_dir)]
+
+
+def _first_seed(by_seed):
+    return by_seed[min(by_seed)]
 
 
 def stddev_graphs(train_dir, figures_dir):
-    """{one,two}_ball_stddev_<model>.png: one figure per dataset and model."""
+    """{one,two}_ball_stddev_<model>.png: one figure per dataset and model (of each
+    setting, its lowest seed)."""
     groups = summaries.grouped(summaries.collect(train_dir, figures_dir))
     return [save(draw_stddev(num_balls, model_name,
-                             {beta: s["stddev"] for beta, s in by_beta.items()}),
+                             {beta: _first_seed(by_seed)["stddev"]
+                              for beta, by_seed in by_beta.items()}),
                  figures_dir, f"{analysis.ball_word(num_balls)}_ball_stddev_{model_name}.png")
             for num_balls, by_model in sorted(groups.items())
             for model_name, by_beta in sorted(by_model.items())]
+
+
+def _per_seed(by_model, key):
+    """{model: {beta: [summary[key] of each seed]}} of grouped summaries."""
+    return {m: {b: [s[key] for _, s in sorted(by_seed.items())]
+                for b, by_seed in by_beta.items()} for m, by_beta in by_model.items()}
 
 
 def error_graphs(train_dir, figures_dir):
@@ -147,12 +190,12 @@ def error_graphs(train_dir, figures_dir):
     groups = summaries.grouped(summaries.collect(train_dir, figures_dir))
     written = []
     for num_balls, by_model in sorted(groups.items()):
-        for model_name, by_beta in sorted(by_model.items()):
-            for beta, s in sorted(by_beta.items()):
-                logging.info("%d ball(s) %s beta %s: reconstruction %.2f nats/image",
-                             num_balls, model_name, beta, s["reconstruction"])
-        recon = {m: {b: s["reconstruction"] for b, s in by_beta.items()}
-                 for m, by_beta in by_model.items()}
+        recon = _per_seed(by_model, "reconstruction")
+        for model_name, by_beta in sorted(recon.items()):
+            for beta, values in sorted(by_beta.items()):
+                logging.info("%d ball(s) %s beta %s: reconstruction %s nats/image",
+                             num_balls, model_name, beta,
+                             ", ".join(f"{v:.2f}" for v in values))
         written.append(save(draw_reconstruction(num_balls, recon), figures_dir,
                             f"{analysis.ball_word(num_balls)}_ball_reconstruction_loss.png"))
     return written
@@ -168,63 +211,127 @@ def training_curves(train_dir, figures_dir):
             for num_balls, by_model in sorted(groups.items())]
 
 
-TABLE_COLUMNS = ("model", "num_balls", "beta", "step", "reconstruction", "kl",
-                 "active_latents", "beta_vae", "factor_vae", "mig", "original_reconstruction",
-                 "run_dir")
+TABLE_COLUMNS = ("model", "num_balls", "beta", "seed", "step", "reconstruction",
+                 "reconstruction_se", "reconstruction_images", "kl", "active_latents",
+                 "beta_vae", "factor_vae", "mig", "original_reconstruction",
+                 "iid_reconstruction", "iid_reconstruction_se", "run_dir")
+SCORES = (("beta_vae", "beta-VAE"), ("factor_vae", "FactorVAE"), ("mig", "MIG"))
+
+
+def _known(value):
+    return value not in ("", None)
 
 
 def _markdown(rows):
-    head = ["balls", "model", "beta", "step", "reconstruction", "original",
+    head = ["balls", "model", "beta", "seed", "step", "reconstruction +- se", "original",
             "minus original", "KL", "active latents", "beta-VAE", "FactorVAE", "MIG"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         original = r["original_reconstruction"]
-        known = original not in ("", None)
         lines.append("| " + " | ".join([
-            str(r["num_balls"]), r["model"], str(r["beta"]), str(r["step"]),
-            f"{r['reconstruction']:.2f}", f"{original:.2f}" if known else "-",
-            f"{r['reconstruction'] - original:+.2f}" if known else "-",
-            f"{r['kl']:.2f}", str(r["active_latents"]), f"{r['beta_vae']:.3f}",
-            f"{r['factor_vae']:.3f}", f"{r['mig']:.3f}"]) + " |")
+            str(r["num_balls"]), r["model"], str(r["beta"]), str(r.get("seed", 0)),
+            str(r["step"]), f"{r['reconstruction']:.2f} +- {r['reconstruction_se']:.3f}",
+            f"{original:.2f}" if _known(original) else "-",
+            f"{r['reconstruction'] - original:+.2f}" if _known(original) else "-",
+            f"{r['kl']:.2f}", str(r["active_latents"])]
+            + [f"{r[k]:.3f}" if _known(r[k]) else "-" for k, _ in SCORES]) + " |")
     return "\n".join(lines) + "\n"
 
 
-def draw_mig(num_balls, rows):
+def seed_table(groups):
+    """Rows of the per-setting table: each seed's reconstruction, their mean and sd, the
+    original, the mean minus the original, and each score's mean and sd over seeds."""
+    rows = []
+    for num_balls, by_model in sorted(groups.items()):
+        for model_name in sorted(by_model, key=sweep_order):
+            for beta, by_seed in sorted(by_model[model_name].items()):
+                found = [s for _, s in sorted(by_seed.items())]
+                mean, sd = _spread([s["reconstruction"] for s in found])
+                original = found[0]["original_reconstruction"]
+                row = {"num_balls": num_balls, "model": model_name, "beta": beta,
+                       "seeds": " ".join(str(s.get("seed", 0)) for s in found),
+                       "reconstructions": " ".join(f"{s['reconstruction']:.2f}"
+                                                   for s in found),
+                       "max_se": max(s["reconstruction_se"] for s in found),
+                       "mean": mean, "sd": sd, "original": original,
+                       "minus_original": mean - original if _known(original) else None}
+                for key, _ in SCORES:
+                    values = [s[key] for s in found if _known(s[key])]
+                    row[key], row[key + "_sd"] = _spread(values) if values else (None, None)
+                rows.append(row)
+    return rows
+
+
+def _seed_markdown(rows):
+    head = ["balls", "model", "beta", "seeds", "reconstruction per seed", "mean +- sd",
+            "largest se", "original", "mean minus original"] + [n for _, n in SCORES]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        lines.append("| " + " | ".join([
+            str(r["num_balls"]), r["model"], str(r["beta"]), r["seeds"],
+            r["reconstructions"], f"{r['mean']:.2f} +- {r['sd']:.2f}", f"{r['max_se']:.3f}",
+            f"{r['original']:.2f}" if _known(r["original"]) else "-",
+            f"{r['minus_original']:+.2f}" if r["minus_original"] is not None else "-"]
+            + [f"{r[k]:.3f} +- {r[k + '_sd']:.3f}" if r[k] is not None else "-"
+               for k, _ in SCORES]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def draw_mig(num_balls, by_model):
+    """by_model: {model: {beta: [MIG of each seed]}}."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    for model_name in sorted({r["model"] for r in rows}):
-        mine = sorted((r["beta"], r["mig"]) for r in rows if r["model"] == model_name)
-        ax.plot([b for b, _ in mine], [m for _, m in mine], marker="o", label=model_name)
+    for model_name, by_beta in sorted(by_model.items()):
+        _draw_seeds(ax, by_beta, label=model_name)
     ax.set_xlabel("beta")
     ax.set_ylabel("MIG")
     ax.set_ylim(0, 1)
-    ax.set_title(f"{num_balls} ball(s): mutual information gap against the true positions")
+    ax.set_title(f"{num_balls} ball(s): mutual information gap against the true positions"
+                 f"\n{_seeds_label(by_model)}", fontsize=9)
     ax.legend()
     return fig
 
 
+def _write_csv(path, columns, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _write_text(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+SEED_COLUMNS = ("num_balls", "model", "beta", "seeds", "reconstructions", "mean", "sd",
+                "max_se", "original", "minus_original", "beta_vae", "beta_vae_sd",
+                "factor_vae", "factor_vae_sd", "mig", "mig_sd")
+
+
 def metrics_table(train_dir, figures_dir, sizes=None):
-    """metrics.csv, metrics.md and {one,two}_ball_mig.png; returns the paths written.
+    """metrics.csv and metrics.md (a row per run), seeds.csv and seeds.md (a row per
+    setting: its seeds' spread) and {one,two}_ball_mig.png; returns the paths written.
 
     sizes: the scores' sizes (summaries.table_sizes(); default disentanglement_lib's)."""
     rows = summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())
     for r in rows:
-        logging.info("%s: %s", r["run"], {k: r[k] for k in TABLE_COLUMNS[3:10]})
+        logging.info("%s: %s", r["run"], {k: r.get(k) for k in TABLE_COLUMNS[3:13]})
     if not rows:
         return []
-    rows.sort(key=lambda r: (r["num_balls"], sweep_order(r["model"]), r["beta"]))
+    rows.sort(key=lambda r: (r["num_balls"], sweep_order(r["model"]), r["beta"],
+                             r.get("seed", 0)))
     os.makedirs(figures_dir, exist_ok=True)
-    csv_path = os.path.join(figures_dir, "metrics.csv")
-    with open(csv_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, TABLE_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    md_path = os.path.join(figures_dir, "metrics.md")
-    with open(md_path, "w") as f:
-        f.write(_markdown(rows))
-    written = [csv_path, md_path]
-    for num_balls in sorted({r["num_balls"] for r in rows}):
-        written.append(save(draw_mig(num_balls, [r for r in rows if r["num_balls"] == num_balls]),
-                            figures_dir, f"{analysis.ball_word(num_balls)}_ball_mig.png"))
+    groups = summaries.grouped(rows)
+    settings = seed_table(groups)
+    written = [_write_csv(os.path.join(figures_dir, "metrics.csv"), TABLE_COLUMNS, rows),
+               _write_text(os.path.join(figures_dir, "metrics.md"), _markdown(rows)),
+               _write_csv(os.path.join(figures_dir, "seeds.csv"), SEED_COLUMNS, settings),
+               _write_text(os.path.join(figures_dir, "seeds.md"), _seed_markdown(settings))]
+    for num_balls, by_model in sorted(groups.items()):
+        written.append(save(draw_mig(num_balls, _per_seed(by_model, "mig")), figures_dir,
+                            f"{analysis.ball_word(num_balls)}_ball_mig.png"))
     return written
 
 
@@ -266,4 +373,6 @@ def traversal_gif(config, model, path):
 
 
 def heat_map_name(config):
-    return f"heat_map_model_{config.model}_num_balls_{config.num_balls}_beta_{config.beta}"
+    """The original's name; a seed other than 0 adds _seed_<seed>, as its run directory."""
+    name = f"heat_map_model_{config.model}_num_balls_{config.num_balls}_beta_{config.beta}"
+    return name + (f"_seed_{config.seed}" if config.seed else "")

@@ -104,7 +104,7 @@ def find_runs(train_dir):
     `./checkpoints/train_store` finds `./checkpoints/train_store_model_*`; a directory
     is also searched below. Sorted, without duplicates.
     """
-    found = set(glob.glob(glob.escape(train_dir) + "*/" + CONFIG_FILE))
+    found = set(glob.glob(glob.escape(train_dir) + "_model_*/" + CONFIG_FILE))
     if os.path.isdir(train_dir):
         found.update(glob.glob(os.path.join(glob.escape(train_dir), "**", CONFIG_FILE),
                                recursive=True))
@@ -112,7 +112,8 @@ def find_runs(train_dir):
 
 
 def load_run(directory):
-    """(config, model, step) with the run's latest checkpoint restored; RunError otherwise."""
+    """(config, model, step, checkpoint path) with the run's newest restorable checkpoint
+    restored; RunError otherwise."""
     try:
         config = Config.load(directory)
     except (OSError, ValueError, TypeError) as e:
@@ -125,11 +126,12 @@ def load_run(directory):
         raise RunError(f"{e}: none restores the model that config.json describes") from e
     if path is None:
         raise RunError(f"{directory}: no checkpoint (has it been trained?)")
-    return config, model, int(step.numpy())
+    return config, model, int(step.numpy()), path
 
 
 def load_runs(train_dir):
-    """Yields (directory, config, model, step) for each usable run; warns about the rest."""
+    """Yields (directory, config, model, step, checkpoint path) for each usable run; warns
+    about the rest."""
     directories = find_runs(train_dir)
     if not directories:
         logging.warning("no runs found under %s (looked for */%s)", train_dir, CONFIG_FILE)

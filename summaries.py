@@ -13,10 +13,11 @@ import time
 from absl import logging
 
 import analysis
+import identity
 import metrics
 from architecture import active_latents
 from runs import METRICS_FILE, load_runs, read_metrics
-from sweep import ORIGINAL_RECONSTRUCTION, RUNS_DIR, SUMMARY_FILE
+from sweep import ORIGINAL_RECONSTRUCTION, RUNS_DIR, SUMMARY_FILE, kept_summary
 TRAINING_FILE = "training.csv"
 STDDEV_IMAGES = 1000
 
@@ -31,13 +32,21 @@ def table_sizes(num_train=metrics.NUM_TRAIN, num_eval=metrics.NUM_EVAL,
     return {"num_train": num_train, "num_eval": num_eval, "num_mig": num_mig}
 
 
-def evaluate(directory, config, model, step, sizes=None, seed=0):
-    """The run's numbers: reconstruction and KL (3200 fresh images), the average posterior
-    stddev of each latent (1000 images), both from the run's own sampler; active
-    latents; and the three scores (on the factor grid) computed on `sizes` points (None:
-    no scores)."""
+def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None):
+    """The run's numbers: reconstruction with its standard error and KL (fresh images of
+    the run's own sampler: i.i.d. runs on as many as a standard error of
+    analysis.TARGET_SE needs; trajectory runs on the original's 100 trajectories of 32
+    frames, and on i.i.d. images as well), the average posterior stddev of each latent
+    (1000 images), active latents, and the three scores (on the factor grid) computed on
+    `sizes` points (None: no scores). checkpoint: the path it was restored from."""
     start = time.time()
-    recon, kl = analysis.reconstruction_and_kl(model, config)
+    if config.sampler == "iid":
+        own = analysis.reconstruction_and_kl(model, config, target_se=analysis.TARGET_SE)
+        iid = {}
+    else:
+        own = analysis.reconstruction_and_kl(model, config)
+        iid = analysis.reconstruction_and_kl(model, config, sampler="iid",
+                                             target_se=analysis.TARGET_SE)
     stddev = analysis.average_stddev(model, analysis.run_images(config, STDDEV_IMAGES, seed=5))
     scores = {"beta_vae": None, "factor_vae": None, "mig": None}
     if sizes is not None:
@@ -46,13 +55,21 @@ def evaluate(directory, config, model, step, sizes=None, seed=0):
     original = ORIGINAL_RECONSTRUCTION.get((config.num_balls, config.model), {})
     curve = read_metrics(directory)
     return {"run": run_name(directory), "model": config.model,
-            "num_balls": config.num_balls, "beta": config.beta, "step": step,
-            "reconstruction": recon, "kl": kl, "active_latents": active_latents(stddev),
+            "num_balls": config.num_balls, "beta": config.beta, "seed": config.seed,
+            "step": step, "reconstruction": own["reconstruction"],
+            "reconstruction_se": own["reconstruction_se"],
+            "reconstruction_images": own["images"], "kl": own["kl"],
+            "iid_reconstruction": iid.get("reconstruction"),
+            "iid_reconstruction_se": iid.get("reconstruction_se"),
+            "iid_reconstruction_images": iid.get("images"),
+            "active_latents": active_latents(stddev),
             "beta_vae": scores["beta_vae"], "factor_vae": scores["factor_vae"],
             "mig": scores["mig"], "original_reconstruction": original.get(config.beta, ""),
             "run_dir": directory, "stddev": [float(s) for s in stddev],
             "table_sizes": sizes,
             "config": json.loads(config.to_json()),
+            "evaluation": identity.EVALUATION,
+            "checkpoint": identity.fingerprint(checkpoint) if checkpoint else None,
             "training_seconds": curve[-1].get("elapsed") if curve else None,
             "evaluation_seconds": round(time.time() - start, 1)}
 
@@ -93,29 +110,39 @@ def load_all(figures_dir):
     return found
 
 
-def _usable(kept, step, sizes):
-    """Whether a kept summary answers for the run at `step` (with scores on `sizes`)."""
-    return (kept is not None and kept.get("step") == step
-            and (sizes is None or kept.get("table_sizes") == sizes))
+def current(directory, config, model, step, checkpoint, figures_dir, sizes=None):
+    """(summary, evaluated): the run's kept summary if it answers for this very
+    checkpoint (identity.stale), else one evaluated now and kept."""
+    summary = kept_summary(figures_dir, run_name(directory))
+    reason = identity.stale(summary, json.loads(config.to_json()), step, sizes,
+                            identity.fingerprint(checkpoint))
+    if reason is None:
+        logging.info("%s: kept summary answers for its checkpoint", run_name(directory))
+        return summary, False
+    logging.info("%s: evaluating (kept summary: %s)", run_name(directory), reason)
+    summary = evaluate(directory, config, model, step, sizes, checkpoint=checkpoint)
+    save(summary, figures_dir)
+    return summary, True
 
 
 def collect(train_dir, figures_dir, sizes=None):
-    """Summaries of every run under train_dir (evaluated where the kept one is missing or
-    stale, then kept) and of the runs kept in figures_dir whose checkpoints are not here.
+    """Summaries of every run under train_dir (evaluated where the kept one does not
+    answer for its checkpoint, then kept) and of the runs kept in figures_dir whose
+    checkpoints are not here (the reference results, used as they are).
 
     sizes: the scores' sizes the summaries must have; None when no scores are needed.
     """
-    kept = {s["run"]: s for s in load_all(figures_dir)}
+    others = {s["run"]: s for s in load_all(figures_dir)}
     found = []
-    for directory, config, model, step in load_runs(train_dir):
-        name = run_name(directory)
-        summary = kept.pop(name, None)
-        if not _usable(summary, step, sizes):
-            summary = evaluate(directory, config, model, step, sizes)
-            save(summary, figures_dir)
-        found.append(summary)
-    for name, summary in sorted(kept.items()):
-        if sizes is None or summary.get("table_sizes") == sizes:
+    for directory, config, model, step, checkpoint in load_runs(train_dir):
+        others.pop(run_name(directory), None)
+        found.append(current(directory, config, model, step, checkpoint, figures_dir,
+                             sizes)[0])
+    for name, summary in sorted(others.items()):
+        if summary.get("evaluation") != identity.EVALUATION:
+            logging.warning("%s: kept summary made by an older evaluation protocol; left out",
+                            name)
+        elif sizes is None or summary.get("table_sizes") == sizes:
             logging.info("%s: from its kept summary (no checkpoint under %s)", name, train_dir)
             found.append(summary)
         else:
@@ -133,9 +160,10 @@ def training_curve(summary, figures_dir):
 
 
 def grouped(found):
-    """{num_balls: {model: {beta: summary}}}; where two share a slot, the first is kept."""
+    """{num_balls: {model: {beta: {seed: summary}}}}; where two share a slot, the first
+    is kept."""
     groups = {}
     for summary in found:
         slot = groups.setdefault(summary["num_balls"], {}).setdefault(summary["model"], {})
-        slot.setdefault(summary["beta"], summary)
+        slot.setdefault(summary["beta"], {}).setdefault(summary.get("seed", 0), summary)
     return groups

@@ -1,6 +1,7 @@
 """The original's 18-run sweep as data, and the main.py command of each run."""
 
 import csv
+import dataclasses
 import datetime
 import itertools
 import json
@@ -24,11 +25,13 @@ FAITHFUL = {
 # the optimizer recipe differs (warm-up, cosine decay to 0). all_conv also holds beta at 0
 # for 1000 steps, then ramps it over 5000: measured here, its two-ball runs otherwise
 # fall onto the mean image (KL ~ 0) within 500 steps and stay there (beta 0.5 and 1.0,
-# with the ramp alone). See README.
+# with the ramp alone). fully_connected: 15000 steps at peak 6e-4 in place of 25000 at
+# 3e-4 (its one-ball beta 0.1 run, seed 0: 21.50 nats both ways), chosen on seed 0 to
+# shorten the sweep. See README.
 _RECIPE = {"sampler": "iid", "lr_schedule": "cosine", "warmup_steps": 500}
 REPRODUCE = {
-    "fully_connected": dict(_RECIPE, hidden_size=10, weight_init=0.01, lr=3e-4,
-                            max_step=25000),
+    "fully_connected": dict(_RECIPE, hidden_size=10, weight_init=0.01, lr=6e-4,
+                            max_step=15000),
     "conv": dict(_RECIPE, lr=3e-3, max_step=30000),
     "all_conv": dict(_RECIPE, hidden_size=1, lr=3e-3, kl_delay_steps=1000,
                      kl_warmup_steps=5000, max_step=30000),
@@ -78,9 +81,73 @@ def runs(preset="faithful"):
     return sorted(planned, key=lambda r: (order.index(r[0]), -r[3].get("max_step", 0)))
 
 
-def run_dir(train_dir, model, num_balls, beta):
-    """The original's run directory: <train_dir>_model_<m>_num_balls_<n>_beta_<beta>."""
-    return f"{train_dir}_model_{model}_num_balls_{num_balls}_beta_{float(beta)}"
+def parse_flags(argv):
+    """{name: value} of main.py flags given as --name=value, or --name / --noname for a
+    boolean, typed as Config's fields; ValueError names the first that is not one."""
+    from config import Config
+    fields = {f.name: f.type for f in dataclasses.fields(Config)}
+    values = {}
+    for arg in argv:
+        name, eq, text = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
+        negated = not eq and name.startswith("no") and fields.get(name[2:]) is bool
+        if negated:
+            name = name[2:]
+        kind = fields.get(name)
+        if kind is None or (not eq and kind is not bool):
+            raise ValueError(f"{arg}: not a main.py flag of the form --name=value")
+        try:
+            if kind is bool:
+                value = (not negated) if not eq else {"true": True, "1": True, "false": False,
+                                                      "0": False}[text.lower()]
+            else:
+                value = kind(text)
+        except (KeyError, ValueError):
+            raise ValueError(f"{arg}: not a valid {kind.__name__}") from None
+        values[name] = value
+    return values
+
+
+def suffix(extra):
+    """What flags in `extra` that change what a run computes add to the names of its
+    directory and of the sweep's figures folder, e.g. "_lr_0.001" ("" for none; the seed
+    is named by the run directory itself)."""
+    import identity
+    overrides = parse_flags(extra)
+    return "".join(f"_{k}_{overrides[k]}" for k in sorted(identity.identity(overrides))
+                   if k != "seed")
+
+
+def plan(preset, train_dir, seeds=(None,), extra=(), python=sys.executable):
+    """(config, argv) of every run of a preset, seed after seed: its resolved Config and
+    the main.py command that trains it.
+
+    A run is identified by everything that shapes it: a seed other than 0 names its own
+    directory (Config.run_dir), and flags in `extra` (passed to every main.py call) that
+    change what a run computes (identity.identity) are added to the directory prefix,
+    e.g. train_store_lr_0.001_model_conv_..., so they never share a directory, a kept
+    summary or a table row with the preset's runs. seeds: None leaves --seed to extra."""
+    from config import Config
+    overrides = parse_flags(extra)
+    if "seed" in overrides and seeds != (None,):
+        raise ValueError("give the seed either as --seeds or as --seed after --, not both")
+    prefix = train_dir + suffix(extra)
+    planned = []
+    for seed in seeds:
+        for m, n, b, settings in runs(preset):
+            own = {} if seed is None else {"seed": seed}
+            config = Config(**dict(dict(settings, **own), model=m, num_balls=n, beta=b,
+                                   train_dir=prefix, **overrides)).resolved()
+            argv = command(m, n, b, dict(settings, **own) if seed else settings, prefix,
+                           extra, python)
+            planned.append((config, argv))
+    return planned
+
+
+def run_dir(train_dir, model, num_balls, beta, seed=0):
+    """The original's run directory, <train_dir>_model_<m>_num_balls_<n>_beta_<beta>, for
+    seed 0; other seeds add _seed_<seed>, so two seeds never share a directory."""
+    name = f"{train_dir}_model_{model}_num_balls_{num_balls}_beta_{float(beta)}"
+    return name + (f"_seed_{seed}" if seed else "")
 
 
 def command(model, num_balls, beta, settings, train_dir, extra=(), python=sys.executable):
@@ -113,27 +180,36 @@ SUMMARY_FILE = "summary.json"
 CONFIG_FILE = "config.json"  # main.py writes it in a run directory as the run starts
 
 
-def kept_step(figures_dir, run_name, settings=None):
-    """The step of the run's kept summary under figures_dir, or None; None too when the
-    summary's run was trained with other `settings` (main.py flags) than these."""
+def kept_summary(figures_dir, run_name):
+    """The run's kept summary (<figures_dir>/runs/<run>/summary.json) as a dict, or None
+    when there is none or it is unreadable (identity.stale then says why it is no use)."""
     try:
         with open(os.path.join(figures_dir, RUNS_DIR, run_name, SUMMARY_FILE)) as f:
-            summary = json.load(f)
+            return json.load(f)
     except (OSError, ValueError):
         return None
-    config = summary.get("config", {})
-    if any(config.get(k) != v for k, v in (settings or {}).items()):
-        return None
-    return summary.get("step")
 
 
 # sweep_time.csv events that end a run's work in an invocation (./run logs them).
 _RUN_ENDS = ("summarized", "summary failed", "failed", "finished")
 
 
-def run_time(timing_csv, model=None):
+def _utc(text):
+    """A sweep_time.csv time as an aware UTC datetime; rows written before times carried
+    their zone are in the machine's local time."""
+    t = datetime.datetime.fromisoformat(text)
+    return t.astimezone(datetime.timezone.utc)
+
+
+def _seed_of(run_name):
+    """The seed a run directory's name gives (run_dir): _seed_<n> at its end, else 0."""
+    head, _, tail = run_name.rpartition("_seed_")
+    return int(tail) if head and tail.isdigit() else 0
+
+
+def run_time(timing_csv, model=None, seed=None):
     """(seconds, invocations): the wall time of the sweep's current runs, from the events
-    ./run logs in sweep_time.csv across its invocations; with `model`, of that model's
+    ./run logs in sweep_time.csv across its invocations; with `model` or `seed`, of those
     runs alone (without the figures).
 
     It is the length of the union of the intervals in which a run was being trained or
@@ -154,7 +230,7 @@ def run_time(timing_csv, model=None):
 
     with open(timing_csv, newline="") as f:
         for row in csv.DictReader(f):
-            t = datetime.datetime.fromisoformat(row["time"])
+            t = _utc(row["time"])
             event, name = row["event"], row["run"]
             if event == "start":
                 close_all()
@@ -179,8 +255,9 @@ def run_time(timing_csv, model=None):
             last = t
     close_all()
     spans = [i for name, runs_ in intervals.items() for i in runs_
-             if model is None or f"_model_{model}_num_balls_" in name]
-    if figures is not None and model is None:
+             if (model is None or f"_model_{model}_num_balls_" in name)
+             and (seed is None or _seed_of(name) == seed)]
+    if figures is not None and model is None and seed is None:
         spans.append(figures)
     total, reach = 0.0, None
     for start, end in sorted(spans):

@@ -80,7 +80,7 @@ def test_truncated_newest_checkpoint_falls_back_to_the_older_one(tmp_path, train
 def test_figure_scripts_draw_the_newest_checkpoint_that_restores(trained_to_20, caplog):
     _truncate(trained_to_20, 20)
     caplog.set_level(logging.WARNING)
-    config, model, step = runs.load_run(trained_to_20)
+    config, model, step, _ = runs.load_run(trained_to_20)
     assert step == 10 and config.model == "conv"
     assert "ckpt-20 does not restore" in caplog.text
 

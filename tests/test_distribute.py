@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent("""
         rows = runs.read_metrics(config.run_dir)
         assert [r["step"] for r in rows] == [10, 20], rows
         assert all(np.isfinite(r["loss"]) for r in rows)
-        _, _, step = runs.load_run(config.run_dir)  # restores on one device
+        _, _, step, _ = runs.load_run(config.run_dir)  # restores on one device
         assert step == 20
     print("mirrored ok")
 """)

@@ -112,13 +112,36 @@ def test_mig_of_the_factors_themselves():
 def test_table_script_on_two_tiny_runs(two_runs, tmp_path):
     written = plots.metrics_table(two_runs, str(tmp_path), summaries.table_sizes(**SMALL))
     names = sorted(os.path.basename(p) for p in written)
-    assert names == ["metrics.csv", "metrics.md", "one_ball_mig.png"]
+    assert names == ["metrics.csv", "metrics.md", "one_ball_mig.png", "seeds.csv",
+                     "seeds.md"]
     rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
-    assert [(r["model"], r["beta"]) for r in rows] == [("fully_connected", "0.1"),
-                                                        ("fully_connected", "1.0")]
+    assert [(r["model"], r["beta"], r["seed"]) for r in rows] == [
+        ("fully_connected", "0.1", "0"), ("fully_connected", "1.0", "0")]
+    assert all(float(r["reconstruction_se"]) > 0 for r in rows)
+    settings = list(csv.DictReader(open(tmp_path / "seeds.csv")))
+    assert [(r["beta"], r["seeds"], r["sd"]) for r in settings] == [("0.1", "0", "0.0"),
+                                                                    ("1.0", "0", "0.0")]
+    assert float(settings[0]["mean"]) == float(rows[0]["reconstruction"])
     for r in rows:
         for key in ("beta_vae", "factor_vae", "mig"):
             assert 0.0 <= float(r[key]) <= 1.0
         assert float(r["reconstruction"]) > 21.0  # above the entropy floor
         assert float(r["original_reconstruction"]) > 0
     assert "| 1 | fully_connected | 0.1 |" in open(tmp_path / "metrics.md").read()
+
+
+def test_the_seed_table_gives_each_settings_spread():
+    def summary(seed, recon, mig):
+        return {"run": f"r{seed}", "model": "conv", "num_balls": 1, "beta": 1.0,
+                "seed": seed, "reconstruction": recon, "reconstruction_se": 0.01 * seed,
+                "original_reconstruction": 22.97, "beta_vae": 1.0, "factor_vae": None,
+                "mig": mig}
+    found = [summary(2, 23.0, 0.3), summary(0, 22.9, 0.1), summary(1, 23.1, 0.2)]
+    (row,) = plots.seed_table(summaries.grouped(found))
+    assert row["seeds"] == "0 1 2" and row["reconstructions"] == "22.90 23.10 23.00"
+    assert row["mean"] == pytest.approx(23.0)
+    assert row["sd"] == pytest.approx(np.std([22.9, 23.1, 23.0], ddof=1))
+    assert row["minus_original"] == pytest.approx(0.03)
+    assert row["max_se"] == pytest.approx(0.02)
+    assert row["mig"] == pytest.approx(0.2) and row["mig_sd"] == pytest.approx(0.1)
+    assert row["factor_vae"] is None  # not scored

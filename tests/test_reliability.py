@@ -151,7 +151,7 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypat
     with pytest.raises(train.Diverged, match="between step 15 and 20") as error:
         train.train(config)
     assert "last good checkpoint is step 10" in str(error.value)
-    _, model, step = runs.load_run(config.run_dir)
+    _, model, step, _ = runs.load_run(config.run_dir)
     assert step == 10
     assert all(np.all(np.isfinite(v.numpy())) for v in model.trainable_variables)
 
@@ -191,7 +191,7 @@ def test_damaged_runs_are_named_and_the_rest_drawn(tmp_path, caplog):
     assert "none restores the model that config.json describes" in warnings
     rows = plots.metrics_table(prefix, str(tmp_path / "table"),
                                summaries.table_sizes(num_train=50, num_eval=50, num_mig=500))
-    assert len(rows) == 3  # csv, md, one plot: from the one good run
+    assert len(rows) == 5  # two csv, two md, one plot: from the one good run
 
 
 @pytest.mark.parametrize("model", ["fully_connected", "conv"])

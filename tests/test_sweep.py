@@ -3,21 +3,56 @@
 import json
 import os
 
+import pytest
+
 import sweep
 
 
-def test_kept_step_reads_a_runs_kept_summary(tmp_path):
+def test_kept_summary_reads_a_runs_kept_summary(tmp_path):
     name = "train_store_model_conv_num_balls_1_beta_0.1"
-    assert sweep.kept_step(str(tmp_path), name) is None
+    assert sweep.kept_summary(str(tmp_path), name) is None
     folder = tmp_path / sweep.RUNS_DIR / name
     folder.mkdir(parents=True)
-    (folder / sweep.SUMMARY_FILE).write_text(json.dumps(
-        {"step": 30000, "config": {"lr": 0.003, "max_step": 30000}}))
-    assert sweep.kept_step(str(tmp_path), name) == 30000
-    assert sweep.kept_step(str(tmp_path), name, {"lr": 0.003}) == 30000
-    assert sweep.kept_step(str(tmp_path), name, {"lr": 0.001}) is None  # another recipe
+    (folder / sweep.SUMMARY_FILE).write_text(json.dumps({"step": 30000}))
+    assert sweep.kept_summary(str(tmp_path), name) == {"step": 30000}
     (folder / sweep.SUMMARY_FILE).write_text("{torn")
-    assert sweep.kept_step(str(tmp_path), name) is None
+    assert sweep.kept_summary(str(tmp_path), name) is None
+
+
+def test_each_seed_and_each_changed_setting_has_its_own_directory():
+    planned = sweep.plan("reproduce", "ck/ts", seeds=(0, 1, 2))
+    assert len(planned) == 54
+    assert len({c.run_dir for c, _ in planned}) == 54
+    names = {(c.model, c.num_balls, c.beta, c.seed): c.run_dir for c, _ in planned}
+    assert names[("conv", 1, 0.1, 0)] == "ck/ts_model_conv_num_balls_1_beta_0.1"  # original
+    assert names[("conv", 1, 0.1, 2)] == "ck/ts_model_conv_num_balls_1_beta_0.1_seed_2"
+    seed2 = [a for c, a in planned if c.seed == 2]
+    assert all("--seed=2" in a for a in seed2)
+    assert not any("--seed" in " ".join(a) for c, a in planned if c.seed == 0)
+    # --seed after --: the same directories as --seeds
+    via_extra = sweep.plan("reproduce", "ck/ts", extra=["--seed=2"])
+    assert sorted(c.run_dir for c, _ in via_extra) == sorted(c.run_dir for c, _ in planned
+                                                              if c.seed == 2)
+    # a flag that changes what is computed names the prefix; one that does not, nothing
+    changed = sweep.plan("reproduce", "ck/ts", extra=["--lr=1e-3", "--max_step=50",
+                                                      "--threads=1"])
+    assert {c.train_dir for c, _ in changed} == {"ck/ts_lr_0.001"}
+    assert all(c.lr == 1e-3 and c.max_step == 50 and a[-3:] == ["--lr=1e-3",
+                                                               "--max_step=50", "--threads=1"]
+               for c, a in changed)
+    with pytest.raises(ValueError, match="either as --seeds or as --seed"):
+        sweep.plan("reproduce", "ck/ts", seeds=(0, 1), extra=["--seed=3"])
+
+
+def test_flags_after_the_separator_are_typed_as_main_py_reads_them():
+    assert sweep.parse_flags(["--lr=3e-3", "--max_step=10", "--sampler=iid", "--friction",
+                              "--nofriction", "--seed=4"]) == {
+        "lr": 3e-3, "max_step": 10, "sampler": "iid", "friction": False, "seed": 4}
+    assert sweep.parse_flags(["--friction=true"]) == {"friction": True}
+    for bad, message in (("--foo=1", "not a main.py flag"), ("--lr", "not a main.py flag"),
+                         ("--max_step=ten", "not a valid int"), ("lr=1", "not a main.py")):
+        with pytest.raises(ValueError, match=message):
+            sweep.parse_flags([bad])
 
 
 def _timing(tmp_path, rows):
@@ -115,3 +150,34 @@ def test_run_time_of_runs_not_scored_one_by_one(tmp_path):
         ("01", "10:22:00", "done", "quick", "1320"),
     ])
     assert sweep.run_time(path) == ((5 + 3 + 2) * 60, 1)
+
+
+def test_run_time_reads_old_local_rows_beside_new_utc_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    path = os.path.join(tmp_path, "sweep_time.csv")
+    with open(path, "w") as f:
+        f.write("time,event,run,seconds\n"
+                "2026-01-01T10:00:00,start,reproduce,\n"
+                "2026-01-01T10:00:00,started,a,\n"
+                "2026-01-01T10:10:00,finished,a,600\n"
+                "2026-01-02T10:00:00+00:00,start,reproduce,\n"
+                "2026-01-02T10:00:00+00:00,started,b,\n"
+                "2026-01-02T12:05:00+02:00,finished,b,300\n")  # 10:05 UTC
+    assert sweep.run_time(path) == (15 * 60, 2)
+
+
+def test_run_time_of_one_seed(tmp_path):
+    conv = "train_store_model_conv_num_balls_1_beta_0.1"
+    path = _timing(tmp_path, [
+        ("01", "10:00:00", "start", "reproduce", ""),
+        ("01", "10:00:00", "started", conv, ""),
+        ("01", "10:20:00", "summarized", conv, "60"),
+        ("01", "10:20:00", "started", conv + "_seed_1", ""),
+        ("01", "10:50:00", "summarized", conv + "_seed_1", "60"),
+        ("01", "10:50:00", "trained all", "reproduce", "1800"),
+        ("01", "10:51:00", "done", "reproduce", "1860"),
+    ])
+    assert sweep.run_time(path, seed=0) == (1200, 1)
+    assert sweep.run_time(path, seed=1) == (1800, 1)
+    assert sweep.run_time(path, model="conv", seed=1) == (1800, 1)
+    assert sweep.run_time(path) == (3060, 1)

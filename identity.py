@@ -1,0 +1,57 @@
+"""What identifies a run, and the one rule for whether a kept summary still answers for it.
+
+./run (without TensorFlow) and every figure script ask `stale` before they reuse a kept
+summary (<figures_dir>/runs/<run>/summary.json) instead of computing it again.
+"""
+
+import hashlib
+
+# Settings that do not change what a run computes: how long it has run so far (its
+# step is compared on its own), where it is kept, how often it logs, how it is
+# scheduled on the machine. Every other Config field, the seed included, is identity.
+NOT_IDENTITY = ("max_step", "train_dir", "checkpoint_every", "log_every", "steps_per_call",
+                "threads")
+
+# The protocol behind a summary's numbers. Raise it when what evaluate() measures changes,
+# so that summaries made the old way are stale. 2: reconstruction with its standard error,
+# on as many images as that error needs; the seed and the checkpoint recorded.
+EVALUATION = 2
+
+
+def identity(config):
+    """The settings of a run (a Config's dict) that shape what it computes."""
+    return {k: v for k, v in config.items() if k not in NOT_IDENTITY}
+
+
+def fingerprint(checkpoint_path):
+    """A checkpoint's content, in short: the sha256 of its index file (which holds each
+    tensor's checksum), so two checkpoints share it only if they hold the same numbers."""
+    with open(checkpoint_path + ".index", "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
+def stale(summary, config, step, sizes, checkpoint=None):
+    """Why a kept summary does not answer for a run, or None when it does.
+
+    config: the run's settings (a Config's dict, resolved); step: the step it has, or is
+    to be trained to; sizes: the score sizes wanted (None: any); checkpoint: the
+    fingerprint of the checkpoint on this machine, if there is one: then the summary must
+    have been computed from that very checkpoint.
+    """
+    if summary is None:
+        return "no kept summary"
+    if summary.get("evaluation") != EVALUATION:
+        return (f"evaluated by protocol {summary.get('evaluation')}, not the current "
+                f"{EVALUATION}")
+    mine, kept = identity(config), identity(summary.get("config", {}))
+    differ = sorted(k for k in set(mine) | set(kept) if mine.get(k) != kept.get(k))
+    if differ:
+        return "trained with other settings: " + ", ".join(
+            f"{k}={kept.get(k)!r} (now {mine.get(k)!r})" for k in differ)
+    if summary.get("step") != step:
+        return f"at step {summary.get('step')}, not {step}"
+    if sizes is not None and summary.get("table_sizes") != sizes:
+        return f"scored on {summary.get('table_sizes')}, not {sizes}"
+    if checkpoint is not None and summary.get("checkpoint") != checkpoint:
+        return "computed from another checkpoint than the one here"
+    return None

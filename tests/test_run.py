@@ -1,0 +1,177 @@
+"""./run itself: what it trains or skips, how many runs at once, threads, GPUs, events.
+
+The script is loaded as a module and its `execute` (which starts main.py and the figure
+scripts) replaced by a fake that writes what main.py would (config.json) and keeps a
+record, so a sweep of 18 runs takes a moment."""
+
+import csv
+import dataclasses
+import datetime
+import importlib.machinery
+import importlib.util
+import json
+import os
+import threading
+import time
+
+import pytest
+
+import identity
+import sweep
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _load_run():
+    loader = importlib.machinery.SourceFileLoader("run_script", os.path.join(ROOT, "run"))
+    spec = importlib.util.spec_from_loader("run_script", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+class FakeExecute:
+    """Stands in for run.execute: records each command, tracks how many run at once."""
+
+    def __init__(self, seconds=0.0, together=0):
+        """together: the first `together` jobs wait (up to 5 s) until that many run at
+        once, so a sweep that can run them together is seen doing it however slow the
+        machine is, and one that cannot is seen not doing it."""
+        self.seconds, self.together, self.calls = seconds, together, []
+        self.lock = threading.Condition()
+        self.running = self.most = 0
+        self.gpus_in_use = []
+
+    def __call__(self, tag, argv, log_path, gpu=None):
+        with self.lock:
+            self.calls.append((argv, gpu))
+            self.running += 1
+            self.most = max(self.most, self.running)
+            if gpu is not None:
+                assert gpu not in self.gpus_in_use, f"GPU {gpu} given to two jobs"
+                self.gpus_in_use.append(gpu)
+            self.lock.notify_all()
+            if len(self.calls) <= self.together:
+                self.lock.wait_for(lambda: self.running >= self.together, timeout=5)
+        if "main.py" in argv[1]:
+            from config import Config
+            config = Config(**sweep.parse_flags(argv[2:])).resolved()
+            os.makedirs(config.run_dir, exist_ok=True)
+            config.save(config.run_dir)
+        time.sleep(self.seconds)
+        with self.lock:
+            self.running -= 1
+            if gpu is not None:
+                self.gpus_in_use.remove(gpu)
+        return 0, "ok"
+
+    def trained(self):
+        return [a for a, _ in self.calls if "main.py" in a[1]]
+
+
+@pytest.fixture
+def run(monkeypatch):
+    module = _load_run()
+    monkeypatch.setattr(module, "stop_on_signals", lambda figures_dir: None)
+    monkeypatch.setattr(module, "visible_gpus", lambda: [])
+    monkeypatch.chdir(ROOT)
+    return module
+
+
+def _sweep(run, monkeypatch, tmp_path, *args, seconds=0.0, together=0):
+    fake = FakeExecute(seconds, together)
+    monkeypatch.setattr(run, "execute", fake)
+    code = run.main(["--train_dir", str(tmp_path / "ck" / "ts"), "--figures_dir",
+                     str(tmp_path / "figs")] + list(args))
+    assert code == 0
+    return fake
+
+
+def _keep_summaries(tmp_path, seed=None, **change):
+    """Kept summaries that answer for every run of the reproduce preset (as a clone of
+    the repository has them), with `change` made to their configs."""
+    for config, _ in sweep.plan("reproduce", str(tmp_path / "ck" / "ts"), (seed,)):
+        settings = dict(dataclasses.asdict(config), **change)
+        folder = tmp_path / "figs" / sweep.RUNS_DIR / os.path.basename(config.run_dir)
+        folder.mkdir(parents=True)
+        (folder / sweep.SUMMARY_FILE).write_text(json.dumps(
+            {"config": settings, "step": config.max_step,
+             "evaluation": identity.EVALUATION}))
+
+
+def test_a_fresh_clone_trains_every_run_whatever_summaries_it_holds(run, monkeypatch,
+                                                                    tmp_path):
+    _keep_summaries(tmp_path)
+    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce")
+    assert len(fake.trained()) == 18
+    # each trained run is scored (create_run_summary.py), then the figures are drawn
+    scored = [a for a, _ in fake.calls if a[1] == "create_run_summary.py"]
+    assert len(scored) == 18
+    assert fake.calls[-1][0][1] == "create_training_curves.py"
+
+
+def test_reuse_skips_exactly_the_runs_whose_kept_summary_answers(run, monkeypatch,
+                                                                 tmp_path):
+    _keep_summaries(tmp_path)
+    assert _sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse").trained() == []
+    # seed 1 has no summaries: all 18 train; seed 0's are reused
+    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse", "--seeds=0,1")
+    assert len(fake.trained()) == 18 and all("--seed=1" in a for a in fake.trained())
+    # the same with --seed after --
+    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse", "--", "--seed=1")
+    assert len(fake.trained()) == 18
+
+
+def test_reuse_does_not_take_a_summary_of_another_recipe(run, monkeypatch, tmp_path):
+    _keep_summaries(tmp_path, kl_warmup_steps=123)
+    assert len(_sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse").trained()) == 18
+
+
+def test_selection_flags(run, monkeypatch, tmp_path):
+    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv",
+                  "--num_balls=2", "--betas=0.5,1.0")
+    assert sorted((a[2], a[3], a[4]) for a in fake.trained()) == [
+        ("--model=conv", "--num_balls=2", "--beta=0.5"),
+        ("--model=conv", "--num_balls=2", "--beta=1.0")]
+
+
+@pytest.mark.parametrize("jobs", range(1, 13))
+def test_n_jobs_run_n_at_a_time(run, monkeypatch, tmp_path, jobs):
+    fake = _sweep(run, monkeypatch, tmp_path, "--quick", f"--jobs={jobs}", seconds=0.01,
+                  together=jobs)
+    assert len(fake.trained()) == 18
+    assert fake.most == min(jobs, 18)
+
+
+def test_threads_are_the_cores_split_between_the_jobs(run, monkeypatch, tmp_path):
+    monkeypatch.setattr(run.os, "cpu_count", lambda: 8)
+    fake = _sweep(run, monkeypatch, tmp_path, "--quick", "--jobs=4")
+    assert all(a[-1] == "--threads=2" for a in fake.trained())
+    fake = _sweep(run, monkeypatch, tmp_path, "--quick", "--jobs=1")
+    assert not any("--threads" in " ".join(a) for a in fake.trained())
+    # --reproduce: as measured, conv and all_conv two at a time, fully connected alone
+    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce")
+    threads = {a[2]: a[-1] for a in fake.trained()}
+    assert threads == {"--model=conv": "--threads=4", "--model=all_conv": "--threads=4",
+                       "--model=fully_connected": "--max_step=15000"}
+
+
+def test_gpus_go_to_the_first_free_one(run, monkeypatch, tmp_path):
+    monkeypatch.setattr(run, "visible_gpus", lambda: ["0", "1"])
+    fake = _sweep(run, monkeypatch, tmp_path, "--quick", seconds=0.01, together=2)
+    assert fake.most == 2  # one job per GPU, never two on one (the fake asserts it)
+    assert {g for a, g in fake.calls if "main.py" in a[1]} == {"0", "1"}
+
+
+def test_events_are_logged_in_utc_with_the_zone(run, monkeypatch, tmp_path):
+    _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv", "--num_balls=1",
+           "--betas=1.0")
+    with open(tmp_path / "figs" / "sweep_time.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["event"] for r in rows] == ["start", "started", "trained", "summarized",
+                                          "trained all", "done"]
+    for r in rows:
+        t = datetime.datetime.fromisoformat(r["time"])
+        assert t.utcoffset() == datetime.timedelta(0)
+    total, invocations = sweep.run_time(str(tmp_path / "figs" / "sweep_time.csv"))
+    assert invocations == 1 and total >= 0
