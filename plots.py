@@ -128,10 +128,10 @@ def draw_reconstruction(num_balls, by_model):
     return fig
 
 
-def draw_training_curves(num_balls, by_model, curves):
+def draw_training_curves(num_balls, by_model, curves, x="step"):
     """One panel per model: per-image reconstruction of the training batches against
-    step, one colour per beta (a line per seed); the original's final values as dotted
-    lines."""
+    x ("step", or "minutes" of training from the logged elapsed seconds), one colour per
+    beta (a line per seed); the original's final values as dotted lines."""
     floor = analysis.entropy_floor(num_balls)
     names = sorted(by_model, key=sweep_order)
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
@@ -141,20 +141,80 @@ def draw_training_curves(num_balls, by_model, curves):
             color = None
             for seed, summary in sorted(by_seed.items()):
                 rows = curves[summary["run"]]
-                line, = ax.plot([r["step"] for r in rows],
-                                [r["reconstruction"] for r in rows], lw=0.8, color=color,
-                                label=None if color else f"beta {beta}")
+                line, = ax.plot(_xs(rows, x), [r["reconstruction"] for r in rows], lw=0.8,
+                                color=color, label=None if color else f"beta {beta}")
                 color = line.get_color()
             if beta in original:
                 ax.axhline(original[beta], color=color, ls=":", lw=1.2)
         ax.axhline(floor, color="black", ls="--", lw=0.8)
         ax.set_ylim(floor - 1, floor + (8 if num_balls == 1 else 16))
-        ax.set_xlabel("step")
+        ax.set_xlabel(X_LABELS[x])
         ax.set_title(f"{model_name}, {num_balls} ball(s)")
         ax.legend(fontsize=7, title="dotted: original's final", title_fontsize=7)
     axes[0, 0].set_ylabel("reconstruction of the training batch (nats/image)")
     fig.suptitle(f"dashed: entropy floor {floor:.2f}; one line per seed", fontsize=8)
     return fig
+
+
+X_LABELS = {"step": "step", "minutes": "minutes of training (wall clock, logged elapsed)"}
+
+
+def _xs(rows, x):
+    """The x values of metrics.csv rows: their step, or their elapsed time in minutes."""
+    if x == "step":
+        return [r["step"] for r in rows]
+    return [(r.get("elapsed") or 0.0) / 60 for r in rows]
+
+
+def draw_recipe_comparison(pairs, original):
+    """pairs: {model: {label: metrics.csv rows}}; original: {model: final value}. One
+    column per model: reconstruction against step (top, log scale) and against minutes
+    of training (bottom), one line per label."""
+    names = sorted(pairs, key=sweep_order)
+    fig, axes = plt.subplots(2, len(names), figsize=(5 * len(names), 7), squeeze=False,
+                             layout="constrained")
+    for col, model_name in enumerate(names):
+        for row, x in enumerate(("step", "minutes")):
+            ax = axes[row, col]
+            for label, rows in sorted(pairs[model_name].items()):
+                ax.plot(_xs(rows, x), [r["reconstruction"] for r in rows], lw=0.8,
+                        label=label)
+            if model_name in original:
+                ax.axhline(original[model_name], color="black", ls=":", lw=1,
+                           label=f"original's final {original[model_name]:.2f}")
+            ax.set_ylim(min(original.values(), default=20) - 1.5,
+                        max(original.values(), default=20) + 6)
+            ax.set_xscale("log" if x == "step" else "linear")
+            ax.set_xlabel(X_LABELS[x])
+            ax.set_title(model_name, fontsize=9)
+            ax.legend(fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("training-batch reconstruction (nats/image)")
+    return fig
+
+
+def recipe_comparison(folders, figures_dir, name="recipe_comparison.png"):
+    """Draws the training curves of the runs that several sweeps' kept summaries share
+    (same model, balls, beta and seed), e.g. the faithful runs beside the reproduce runs
+    of the same settings. folders: {label: figures_dir of a sweep}."""
+    found = {label: {(s["model"], s["num_balls"], s["beta"], s.get("seed", 0)): s
+                     for s in summaries.load_all(folder)}
+             for label, folder in folders.items()}
+    shared = set.intersection(*(set(v) for v in found.values())) if found else set()
+    if not shared:
+        logging.warning("no run is kept in all of %s", ", ".join(folders.values()))
+        return []
+    written = []
+    for num_balls in sorted({k[1] for k in shared}):
+        keys = sorted(k for k in shared if k[1] == num_balls)
+        pairs = {k[0]: {f"{label}, beta {k[2]}": summaries.training_curve(
+            found[label][k], folders[label]) for label in folders} for k in keys}
+        original = {k[0]: ORIGINAL_RECONSTRUCTION.get((num_balls, k[0]), {}).get(k[2])
+                    for k in keys}
+        original = {m: v for m, v in original.items() if v is not None}
+        written.append(save(draw_recipe_comparison(pairs, original), figures_dir,
+                            f"{analysis.ball_word(num_balls)}_ball_{name}"))
+    return written
 
 
 def cool_images(train_dir, figures_dir):
@@ -202,13 +262,15 @@ def error_graphs(train_dir, figures_dir):
 
 
 def training_curves(train_dir, figures_dir):
-    """{one,two}_ball_training_curves.png: reconstruction against step for every run."""
+    """{one,two}_ball_training_curves.png and {one,two}_ball_training_minutes.png:
+    reconstruction against step, and against minutes of training, for every run."""
     found = summaries.collect(train_dir, figures_dir)
     curves = {s["run"]: summaries.training_curve(s, figures_dir) for s in found}
     groups = summaries.grouped([s for s in found if curves[s["run"]]])
-    return [save(draw_training_curves(num_balls, by_model, curves), figures_dir,
-                 f"{analysis.ball_word(num_balls)}_ball_training_curves.png")
-            for num_balls, by_model in sorted(groups.items())]
+    return [save(draw_training_curves(num_balls, by_model, curves, x), figures_dir,
+                 f"{analysis.ball_word(num_balls)}_ball_training_{name}.png")
+            for num_balls, by_model in sorted(groups.items())
+            for x, name in (("step", "curves"), ("minutes", "minutes"))]
 
 
 TABLE_COLUMNS = ("model", "num_balls", "beta", "seed", "step", "reconstruction",

@@ -154,3 +154,16 @@ def test_figure_script_reuses_a_summary_only_while_it_answers_for_the_run(two_ru
     third = subprocess.run(script, capture_output=True, text=True, check=True)
     assert "evaluating (kept summary: trained with other settings: lr=0.5" in third.stderr
     assert _kept(out, run)["config"]["lr"] == 0.001
+
+
+def test_recipe_comparison_draws_the_runs_two_sweeps_share(two_runs, tmp_path):
+    import shutil
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    plots.error_graphs(two_runs, a)  # keeps both runs' summaries and curves in a
+    shutil.copytree(os.path.join(a, "runs"), os.path.join(b, "runs"))
+    shutil.rmtree(os.path.join(b, "runs",
+                               "train_store_model_fully_connected_num_balls_1_beta_1.0"))
+    written = plots.recipe_comparison({"a": a, "b": b}, str(tmp_path / "out"))
+    assert [os.path.basename(p) for p in written] == ["one_ball_recipe_comparison.png"]
+    assert plots.recipe_comparison({"a": a, "c": str(tmp_path / "c")},
+                                   str(tmp_path / "out")) == []
