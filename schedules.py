@@ -12,18 +12,23 @@ import tensorflow as tf
 LR_SCHEDULES = ("constant", "cosine")
 
 
-def learning_rate(step, peak, schedule="constant", warmup_steps=0, decay_steps=0):
+def learning_rate(step, peak, schedule="constant", warmup_steps=0, decay_steps=None):
     """Linear warm-up to `peak` over warmup_steps (step s uses (s + 1) / warmup_steps of
     it, so no step is wasted at 0), then constant, or cosine decay reaching 0 at
-    decay_steps."""
+    decay_steps, which the cosine needs explicitly and past the warm-up. (main.py's flag
+    --decay_steps=0 means max_step: Config.resolved() makes it so before it comes here.)"""
     if schedule not in LR_SCHEDULES:
         raise ValueError(f"unknown lr schedule {schedule!r}; choose one of {LR_SCHEDULES}")
+    if schedule == "cosine" and (decay_steps is None or decay_steps <= warmup_steps):
+        raise ValueError(f"a cosine schedule needs decay_steps past the warm-up "
+                         f"({warmup_steps}), not {decay_steps} (Config.resolved() turns "
+                         "--decay_steps=0 into max_step)")
     s = tf.cast(step, tf.float32)
     factor = tf.constant(1.0)
     if warmup_steps > 0:
         factor = tf.minimum(1.0, (s + 1.0) / warmup_steps)
     if schedule == "cosine":
-        span = max(decay_steps - warmup_steps, 1)
+        span = decay_steps - warmup_steps
         progress = tf.clip_by_value((s - warmup_steps) / span, 0.0, 1.0)
         factor = factor * 0.5 * (1.0 + tf.cos(math.pi * progress))
     return peak * factor

@@ -175,3 +175,84 @@ def test_events_are_logged_in_utc_with_the_zone(run, monkeypatch, tmp_path):
         assert t.utcoffset() == datetime.timedelta(0)
     total, invocations = sweep.run_time(str(tmp_path / "figs" / "sweep_time.csv"))
     assert invocations == 1 and total >= 0
+
+
+def test_sigint_reaches_the_running_trainings_and_is_logged(tmp_path):
+    """The real ./run and main.py: a stop signal is passed on (main.py saves and says so),
+    logged in sweep_time.csv, and the sweep exits 130 instead of hanging."""
+    import signal
+    import subprocess
+    import sys
+    from tests.test_reliability import wait_for
+    log = str(tmp_path / "run.log")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "run"), "--quick", "--jobs=2",
+             "--models=conv", "--num_balls=1", "--betas=0.1,1.0",
+             f"--train_dir={tmp_path}/ck/ts", f"--figures_dir={tmp_path}/figs", "--",
+             "--max_step=100000", "--hidden_size=4", "--batch_size=8", "--log_every=10"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(log, "step 10/100000", timeout=180)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=120) == 128 + signal.SIGINT
+    finally:
+        process.kill()
+    with open(os.path.join(tmp_path, "figs", "sweep_time.csv")) as f:
+        assert [r["event"] for r in csv.DictReader(f)][-1] == "stopped"
+    for beta in ("0.1", "1.0"):
+        name = f"ts_batch_size_8_hidden_size_4_model_conv_num_balls_1_beta_{beta}"
+        with open(os.path.join(tmp_path, "ck", "logs", name + ".log")) as f:
+            assert "Run the same command again to resume" in f.read()
+
+
+def test_the_stop_handler_takes_no_lock_the_interrupted_code_may_hold(tmp_path,
+                                                                       monkeypatch):
+    """A signal arriving while the main thread is inside say() (holding the print lock)
+    must not deadlock: the handler is run here by a thread that holds that lock."""
+    import signal
+    module = _load_run()
+    exits = []
+    monkeypatch.setattr(module.os, "_exit", lambda code: exits.append(code))
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        module.stop_on_signals(str(tmp_path))
+        handler = signal.getsignal(signal.SIGINT)
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
+
+    def interrupted_inside_say():
+        with module._print_lock:
+            handler(signal.SIGINT, None)
+
+    thread = threading.Thread(target=interrupted_inside_say, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "the handler waited for the print lock"
+    assert exits == [128 + signal.SIGINT]
+    with open(tmp_path / "sweep_time.csv") as f:
+        assert [r["event"] for r in csv.DictReader(f)] == ["stopped"]
+
+
+@pytest.mark.parametrize("failing", ["main.py", "create_run_summary.py"])
+def test_a_failure_is_reported_under_the_command_that_failed(run, monkeypatch, tmp_path,
+                                                             capsys, failing):
+    fake = FakeExecute()
+
+    def execute(tag, argv, log_path, gpu=None):
+        fake(tag, argv, log_path, gpu)
+        return (1, "boom") if argv[1] == failing else (0, "ok")
+
+    monkeypatch.setattr(run, "execute", execute)
+    code = run.main(["--reproduce", "--models=conv", "--num_balls=1", "--betas=1.0",
+                     "--train_dir", str(tmp_path / "ck" / "ts"),
+                     "--figures_dir", str(tmp_path / "figs")])
+    assert code == 1
+    failed = [line for line in capsys.readouterr().out.splitlines()
+              if line.startswith("FAILED")]
+    assert len(failed) == 1 and f" {failing} " in failed[0]
+    # a failed training is not scored
+    assert [a[1] for a, _ in fake.calls].count("create_run_summary.py") == (
+        0 if failing == "main.py" else 1)

@@ -128,3 +128,13 @@ def test_reproduce_dry_run_is_18_cosine_runs():
     fc = [line for line in lines if "fully_connected" in line]
     assert len(fc) == 6 and all("--hidden_size=10" in line and "--weight_init=0.01" in line
                                 for line in fc)
+
+
+def test_a_cosine_without_its_end_is_refused_not_decayed_at_once():
+    # decay_steps=0 means max_step only through Config.resolved(); the schedule itself
+    # used to read it as "decay right after the warm-up"
+    for end in (None, 0, 100):
+        with pytest.raises(ValueError, match="needs decay_steps past the warm-up"):
+            schedules.learning_rate(150, 1e-3, "cosine", warmup_steps=100, decay_steps=end)
+    assert float(schedules.learning_rate(150, 1e-3, "constant", warmup_steps=100)) == (
+        pytest.approx(1e-3))
