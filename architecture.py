@@ -41,28 +41,30 @@ class VAE(tf.Module):
     are flattened to [B, num_latents], and `decode` reshapes z to `latent_shape` first.
     """
 
-    def __init__(self, name, encoder_layers, decoder_layers, latent_shape):
+    def __init__(self, name, encoder_layers, decoder_layers, latent_shape,
+                 image_size=IMAGE_SIZE):
         super().__init__(name=name)
+        self.image_size = image_size
         self.latent_shape = tuple(latent_shape)
         self.num_latents = 1
         for d in self.latent_shape:
             self.num_latents *= d
         self.encoder = keras.Sequential(
-            [keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1))] + encoder_layers, name="encoder")
+            [keras.Input((image_size, image_size, 1))] + encoder_layers, name="encoder")
         self.decoder = keras.Sequential(
             [keras.Input(self.latent_shape)] + decoder_layers, name="decoder")
 
     def encode(self, images, training=False):
-        """images [B, 32, 32, 1] -> (mean, log_var), each [B, num_latents]."""
+        """images [B, size, size, 1] -> (mean, log_var), each [B, num_latents]."""
         out = self.encoder(images, training=training)
         mean, log_var = tf.split(out, 2, axis=-1)
         return (tf.reshape(mean, [-1, self.num_latents]),
                 tf.reshape(log_var, [-1, self.num_latents]))
 
     def decode(self, z):
-        """z [B, num_latents] -> logits [B, 32, 32, 1]."""
+        """z [B, num_latents] -> logits [B, size, size, 1]."""
         logits = self.decoder(tf.reshape(z, (-1,) + self.latent_shape))
-        return tf.reshape(logits, [-1, IMAGE_SIZE, IMAGE_SIZE, 1])
+        return tf.reshape(logits, [-1, self.image_size, self.image_size, 1])
 
     @property
     def variables(self):
@@ -110,13 +112,34 @@ def all_conv(hidden_size, weight_init, keep_prob):
     return VAE("all_conv", encoder, decoder, [4, 4, hidden_size])
 
 
-MODELS = {"fully_connected": fully_connected, "conv": conv, "all_conv": all_conv}
+def paper_fc(hidden_size, weight_init, keep_prob, image_size=64):
+    """Higgins et al.'s 2D-shapes network, as third-party code reads its appendix:
+    4096 -> 1200 -> 1200 (ReLU) -> 2h | h -> 1200 -> 1200 -> 1200 (tanh) -> 4096 logits.
+    The paper gives no initialisation: Keras's defaults (Glorot uniform, zero biases)."""
+    del weight_init, keep_prob
+    pixels = image_size * image_size
+    encoder = [keras.layers.Flatten(), keras.layers.Dense(1200, activation="relu"),
+               keras.layers.Dense(1200, activation="relu"), keras.layers.Dense(2 * hidden_size)]
+    decoder = [keras.layers.Dense(1200, activation="tanh"),
+               keras.layers.Dense(1200, activation="tanh"),
+               keras.layers.Dense(1200, activation="tanh"), keras.layers.Dense(pixels)]
+    return VAE("paper_fc", encoder, decoder, [hidden_size], image_size)
 
 
-def build_model(model, hidden_size, weight_init=0.1, keep_prob=1.0):
-    """The registry's builder for `model`, called with the run's settings."""
+MODELS = {"fully_connected": fully_connected, "conv": conv, "all_conv": all_conv,
+          "paper_fc": paper_fc}
+
+
+def build_model(model, hidden_size, weight_init=0.1, keep_prob=1.0, image_size=IMAGE_SIZE):
+    """The registry's builder for `model`, called with the run's settings; image_size is
+    the dataset's (the ball models are built for 32x32 only)."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
+    if model == "paper_fc":
+        return paper_fc(hidden_size, weight_init, keep_prob, image_size)
+    if image_size != IMAGE_SIZE:
+        raise ValueError(f"{model} is built for {IMAGE_SIZE}x{IMAGE_SIZE} images, not "
+                         f"{image_size}x{image_size}")
     return MODELS[model](hidden_size, weight_init, keep_prob)
 
 

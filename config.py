@@ -11,6 +11,7 @@ from sweep import CONFIG_FILE, run_dir  # noqa: F401 (others import CONFIG_FILE 
 
 MAX_SEED = 2**32 - 1  # numpy's limit (keras.utils.set_random_seed seeds numpy too)
 STRATEGIES = ("default", "mirrored")
+OPTIMIZERS = ("adam", "adagrad")  # adam: the original's; adagrad: the paper's 2D shapes
 
 # Settings that may change when a run is resumed; every other one must match config.json.
 # (train_dir is part of the directory's name, so it matches by construction.)
@@ -23,6 +24,7 @@ RESUMABLE = ("max_step", "checkpoint_every", "log_every", "steps_per_call", "tra
 class Config:
     """Every flag of main.py. Defaults are the original's."""
     model: str = "conv"
+    dataset: str = "balls"
     num_balls: int = 1
     beta: float = 0.1
     hidden_size: int = 32
@@ -45,6 +47,7 @@ class Config:
     kl_warmup_steps: int = 0
     kl_delay_steps: int = 0
     threads: int = 0
+    optimizer: str = "adam"
 
     def resolved(self):
         """This config with its defaults made explicit: a cosine schedule without
@@ -56,8 +59,10 @@ class Config:
     @property
     def run_dir(self):
         """The original's run directory, <train_dir>_model_<m>_num_balls_<n>_beta_<beta>,
-        with _seed_<seed> after it for a seed other than 0."""
-        return run_dir(self.train_dir, self.model, self.num_balls, self.beta, self.seed)
+        with _seed_<seed> after it for a seed other than 0; a shapes run's is
+        <train_dir>_dataset_shapes_model_<m>_beta_<beta>[_seed_<seed>]."""
+        return run_dir(self.train_dir, self.model, self.num_balls, self.beta, self.seed,
+                       self.dataset)
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -88,9 +93,18 @@ def validate(config):
     """Returns a list of one-line problems with config (empty when it is usable)."""
     import data
     from architecture import MODELS
+    from datasets import DATASETS, MODELS_FOR
     problems = []
     if config.model not in MODELS:
         problems.append(f"--model={config.model!r}: must be one of {', '.join(sorted(MODELS))}")
+    if config.dataset not in DATASETS:
+        problems.append(f"--dataset={config.dataset!r}: must be one of {', '.join(DATASETS)}")
+    elif config.model in MODELS and config.model not in MODELS_FOR[config.dataset]:
+        problems.append(f"--model={config.model} does not fit --dataset={config.dataset}'s "
+                        f"images: use {' or '.join(MODELS_FOR[config.dataset])}")
+    if config.optimizer not in OPTIMIZERS:
+        problems.append(f"--optimizer={config.optimizer!r}: must be one of "
+                        f"{', '.join(OPTIMIZERS)}")
     if config.sampler not in data.SAMPLERS:
         problems.append(f"--sampler={config.sampler!r}: must be one of {', '.join(data.SAMPLERS)}")
     if config.strategy not in STRATEGIES:
@@ -112,6 +126,11 @@ def validate(config):
         problem = _positive(name, getattr(config, name))
         if problem:
             problems.append(problem)
+    if config.dataset == "shapes":
+        if config.sampler != "iid" or config.num_balls != 1:
+            problems.append("--dataset=shapes draws i.i.d. factors of one shape: use "
+                            "--sampler=iid and the default --num_balls=1")
+        return problems
     try:
         data.check_num_balls(config.num_balls, config.sampler)
     except ValueError as e:

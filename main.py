@@ -15,11 +15,15 @@ from absl import app, flags, logging  # noqa: E402
 
 import data  # noqa: E402
 from architecture import MODELS  # noqa: E402
-from config import STRATEGIES, Config, output_dir_problem, validate  # noqa: E402
+from config import OPTIMIZERS, STRATEGIES, Config, output_dir_problem, validate  # noqa: E402
+from datasets import DATASETS  # noqa: E402
 from schedules import LR_SCHEDULES  # noqa: E402
 
 defaults = Config()
 flags.DEFINE_enum("model", defaults.model, sorted(MODELS), "Encoder/decoder pair.")
+flags.DEFINE_enum("dataset", defaults.dataset, list(DATASETS),
+                  "balls: the original's; shapes: the 2D shapes of Higgins et al. (dSprites' "
+                  "factors, rendered here; --model=paper_fc).")
 flags.DEFINE_integer("num_balls", defaults.num_balls, "Balls per image.")
 flags.DEFINE_float("beta", defaults.beta, "Weight of the KL term.")
 flags.DEFINE_integer("hidden_size", defaults.hidden_size,
@@ -56,6 +60,8 @@ flags.DEFINE_integer("kl_delay_steps", defaults.kl_delay_steps,
                      "Beta is 0 for this many steps before its warm-up starts (0: off).")
 flags.DEFINE_integer("threads", defaults.threads,
                      "TensorFlow intra-op threads (0: TF's default, all cores).")
+flags.DEFINE_enum("optimizer", defaults.optimizer, list(OPTIMIZERS),
+                  "adam: the original's (epsilon 1e-8); adagrad: the paper's 2D shapes.")
 FLAGS = flags.FLAGS
 
 

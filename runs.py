@@ -15,6 +15,7 @@ from absl import logging
 
 from architecture import build_model
 from config import CONFIG_FILE, Config
+from datasets import IMAGE_SIZES
 
 LOCK_FILE = "lock"
 _HOST = socket.gethostname()
@@ -26,7 +27,8 @@ class RunError(Exception):
 
 
 def model_for(config):
-    return build_model(config.model, config.hidden_size, config.weight_init, config.keep_prob)
+    return build_model(config.model, config.hidden_size, config.weight_init, config.keep_prob,
+                       IMAGE_SIZES[config.dataset])
 
 
 def checkpoint_for(model, optimizer=None, step=None):
@@ -101,10 +103,12 @@ def restore_newest(checkpoint, directory, partial=False):
 def find_runs(train_dir):
     """Run directories with a config.json: `train_dir` as main.py's prefix, or a folder.
 
-    `./checkpoints/train_store` finds `./checkpoints/train_store_model_*`; a directory
+    `./checkpoints/train_store` finds `./checkpoints/train_store_model_*` (and
+    `..._dataset_*_model_*`); a directory
     is also searched below. Sorted, without duplicates.
     """
-    found = set(glob.glob(glob.escape(train_dir) + "_model_*/" + CONFIG_FILE))
+    found = set(glob.glob(glob.escape(train_dir) + "_model_*/" + CONFIG_FILE)
+                + glob.glob(glob.escape(train_dir) + "_dataset_*_model_*/" + CONFIG_FILE))
     if os.path.isdir(train_dir):
         found.update(glob.glob(os.path.join(glob.escape(train_dir), "**", CONFIG_FILE),
                                recursive=True))

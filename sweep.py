@@ -143,9 +143,13 @@ def plan(preset, train_dir, seeds=(None,), extra=(), python=sys.executable):
     return planned
 
 
-def run_dir(train_dir, model, num_balls, beta, seed=0):
+def run_dir(train_dir, model, num_balls, beta, seed=0, dataset="balls"):
     """The original's run directory, <train_dir>_model_<m>_num_balls_<n>_beta_<beta>, for
-    seed 0; other seeds add _seed_<seed>, so two seeds never share a directory."""
+    seed 0; other seeds add _seed_<seed>, so two seeds never share a directory. A shapes
+    run names its dataset: <train_dir>_dataset_shapes_model_<m>_beta_<beta>."""
+    if dataset != "balls":
+        name = f"{train_dir}_dataset_{dataset}_model_{model}_beta_{float(beta)}"
+        return name + (f"_seed_{seed}" if seed else "")
     name = f"{train_dir}_model_{model}_num_balls_{num_balls}_beta_{float(beta)}"
     return name + (f"_seed_{seed}" if seed else "")
 

@@ -15,7 +15,7 @@ import tensorflow as tf
 from absl import logging
 from tensorflow import keras
 
-import data
+import datasets
 import schedules
 from architecture import active_latents, vae_loss
 from config import CONFIG_FILE, Config, resume_conflicts
@@ -42,9 +42,11 @@ def xla_for(model):
 
     Measured on a 2-core CPU (TF 2.21, batch 128): XLA makes the fully connected step 1.5x
     faster, but the conv and all_conv steps 10x slower (XLA's CPU convolutions with few
-    channels), so there only the data generation is compiled. On a GPU, always XLA.
+    channels), so there only the data generation is compiled. On a GPU, always XLA. The
+    paper's fully connected 2D-shapes model is a dense model like the first.
     """
-    return model == "fully_connected" or bool(tf.config.list_physical_devices("GPU"))
+    return (model in ("fully_connected", "paper_fc")
+            or bool(tf.config.list_physical_devices("GPU")))
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,6 +59,13 @@ def make_strategy(name):
         return tf.distribute.get_strategy()
     devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     return tf.distribute.MirroredStrategy(devices=[d.name for d in devices])
+
+
+def make_optimizer(name, lr):
+    """Adam with the original's epsilon, or Adagrad (the paper's 2D-shapes optimizer)."""
+    if name == "adagrad":
+        return keras.optimizers.Adagrad(lr)
+    return keras.optimizers.Adam(lr, epsilon=ADAM_EPSILON)
 
 
 class Trainer:
@@ -77,7 +86,7 @@ class Trainer:
         keras.utils.set_random_seed(config.seed)
         with self.strategy.scope():
             self.model = model_for(config)
-            self.optimizer = keras.optimizers.Adam(config.lr, epsilon=ADAM_EPSILON)
+            self.optimizer = make_optimizer(config.optimizer, config.lr)
             self.optimizer.build(self.model.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, name="step",
                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
@@ -105,9 +114,9 @@ class Trainer:
     def _batch(self, step, replica=0):
         """(images, positions) trained at `step` (by `replica`): a function of the seeds."""
         c = self.config
-        return data.sample_batch(c.batch_size // self.replicas, c.num_balls,
-                                 self._seed(_DATA_STREAM, step, replica), c.sampler,
-                                 c.friction)
+        return datasets.sample_batch(c.dataset, c.batch_size // self.replicas, c.num_balls,
+                                     self._seed(_DATA_STREAM, step, replica), c.sampler,
+                                     c.friction)
 
     def learning_rate(self, step):
         c = self.config
