@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 import data
+import shapes
 from architecture import kl_divergence, reconstruction_loss, sample_latent
 
 BALL_WORDS = {1: "one", 2: "two"}
@@ -37,9 +38,14 @@ def images(num_balls, count, seed, sampler="iid", frames=None, friction=False):
     return data.render(tf.concat(positions, axis=0))
 
 
-def run_images(config, count, seed, frames=None):
-    """Evaluation images from a run's own sampler (trajectory runs: its frames)."""
-    return images(config.num_balls, count, seed, config.sampler, frames, config.friction)
+def run_images(config, count, seed, frames=None, sampler=None):
+    """Evaluation images of a run's dataset, from its own sampler (trajectory runs: its
+    frames) unless `sampler` says otherwise; shapes runs: i.i.d. factors."""
+    if config.dataset == "shapes":
+        factors = shapes.sample_factors(count, tf.constant([seed, 7919], tf.int64))
+        return shapes.render_compiled(factors)
+    return images(config.num_balls, count, seed, sampler or config.sampler, frames,
+                  config.friction)
 
 
 def average_stddev(model, x):
@@ -69,13 +75,12 @@ def reconstruction_and_kl(model, config, batches=100, batch_size=32, seed=1, sam
     As in training (and the original's error graph) the image is decoded from a sample of
     the posterior.
     """
-    sampler = sampler or config.sampler
     recon, kl = [], []
     chunk = 0
     while True:
         chunk_seed = seed + 1000 * chunk  # chunk 0: the 3200-image protocol of before
-        x = images(config.num_balls, batches * batch_size, chunk_seed, sampler,
-                   frames=batch_size, friction=config.friction)
+        x = run_images(config, batches * batch_size, chunk_seed, frames=batch_size,
+                       sampler=sampler)
         mean, log_var = model.encode(x)
         z = sample_latent(mean, log_var, tf.constant([chunk_seed, 0], tf.int64))
         recon.append(reconstruction_loss(x, model.decode(z)).numpy())
@@ -116,21 +121,21 @@ def traversal_inputs(model, config, rows=10):
         x = run_images(config, 128, seed=3)
         image = x[0]
     else:
-        x = images(config.num_balls, 1000, seed=3)
-        image = images(config.num_balls, 1, seed=4)[0]
+        x = run_images(config, 1000, seed=3)
+        image = run_images(config, 1, seed=4)[0]
     stddev = average_stddev(model, x)
     return image, np.argsort(stddev, kind="stable")[:rows], stddev
 
 
 def traversal(model, image, latents, values=(-3.0, -1.5, 0.0, 1.5, 3.0)):
-    """[len(latents), len(values), 32, 32]: decode the posterior mean of image with one
-    latent at a time set to each value."""
+    """[len(latents), len(values), size, size]: decode the posterior mean of image with
+    one latent at a time set to each value."""
     mean, _ = model.encode(image[None])
     z = np.repeat(mean.numpy(), len(latents) * len(values), axis=0)
     for row, latent in enumerate(latents):
         z[row * len(values):(row + 1) * len(values), latent] = values
     decoded = tf.sigmoid(model.decode(z)).numpy()
-    return decoded.reshape(len(latents), len(values), 32, 32)
+    return decoded.reshape((len(latents), len(values)) + decoded.shape[1:3])
 
 
 def trajectory_statistics(num_balls, trajectories=1000, frames=128, seed=11):

@@ -36,6 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import mutual_info_score
 
 import data
+import shapes
 
 GRID = 32
 BATCH_SIZE = 64
@@ -86,14 +87,48 @@ class BallFactors:
         k = np.rint((positions - low) / (high - low) * (GRID - 1)).astype(np.int64)
         return k.reshape(len(positions), -1)
 
+    @staticmethod
+    def render(positions):
+        return data.render(positions)
 
-def represent(encode, positions):
-    """Renders positions and encodes them in chunks: [count, k]."""
+
+class ShapeFactors:
+    """Samples the five factors of 2D shapes (shapes.py) as indices, each uniform over
+    its values and independent of the others, as in dSprites."""
+
+    def __init__(self, seed):
+        self.num_factors = len(shapes.FACTOR_SIZES)
+        self._sizes = np.array(shapes.FACTOR_SIZES)
+        self._rng = np.random.default_rng([seed, 17])
+
+    def sample(self, count):
+        """[count, 5] factor indices (shape, scale, orientation, x, y)."""
+        return self._rng.integers(self._sizes, size=(count, self.num_factors))
+
+    def sample_sharing(self, factors, reference, repeat):
+        """[len(factors) * repeat, 5]: for each i, `repeat` draws whose factor factors[i]
+        equals that of reference[i]; the other factors drawn anew (they are independent)."""
+        fresh = self.sample(len(factors) * repeat)
+        rows = np.arange(len(fresh))
+        fixed = np.repeat(factors, repeat)
+        fresh[rows, fixed] = np.repeat(reference, repeat, axis=0)[rows, fixed]
+        return fresh
+
+    def indices(self, values):
+        return np.asarray(values, np.int64)
+
+    @staticmethod
+    def render(values):
+        return shapes.render_compiled(values)
+
+
+def represent(encode, factors_sampler, values):
+    """Renders factor values and encodes them in chunks: [count, k]."""
     out = []
-    for start in range(0, len(positions), _CHUNK):
-        images = data.render(positions[start:start + _CHUNK]).numpy()
+    for start in range(0, len(values), _CHUNK):
+        images = factors_sampler.render(values[start:start + _CHUNK]).numpy()
         out.append(np.asarray(encode(images), np.float64))
-    return np.concatenate(out).reshape(len(positions), -1)
+    return np.concatenate(out).reshape(len(values), -1)
 
 
 def _beta_vae_points(encode, factors_sampler, rng, count, batch_size):
@@ -102,7 +137,7 @@ def _beta_vae_points(encode, factors_sampler, rng, count, batch_size):
     # Pair i of a batch shares the point's factor; pairs differ from each other.
     first = f.sample(count * batch_size)
     second = f.sample_sharing(np.repeat(factors, batch_size), first, 1)
-    diff = np.abs(represent(encode, first) - represent(encode, second))
+    diff = np.abs(represent(encode, f, first) - represent(encode, f, second))
     return diff.reshape(count, batch_size, -1).mean(axis=1), factors
 
 
@@ -121,7 +156,7 @@ def beta_vae_score(encode, factors_sampler, rng, num_train=NUM_TRAIN, num_eval=N
 def _factor_vae_votes(encode, f, rng, count, batch_size, scale, active):
     factors = rng.integers(f.num_factors, size=count)
     positions = f.sample_sharing(factors, f.sample(count), batch_size)
-    reps = represent(encode, positions).reshape(count, batch_size, -1)
+    reps = represent(encode, f, positions).reshape(count, batch_size, -1)
     local = np.var(reps, axis=1, ddof=1)[:, active] / scale[active]
     votes = np.zeros((f.num_factors, int(active.sum())), np.int64)
     np.add.at(votes, (factors, np.argmin(local, axis=1)), 1)
@@ -131,7 +166,8 @@ def _factor_vae_votes(encode, f, rng, count, batch_size, scale, active):
 def factor_vae_score(encode, factors_sampler, rng, num_train=NUM_TRAIN, num_eval=NUM_EVAL,
                      batch_size=BATCH_SIZE, num_variance_estimate=NUM_VARIANCE_ESTIMATE):
     f = factors_sampler
-    variance = np.var(represent(encode, f.sample(num_variance_estimate)), axis=0, ddof=1)
+    variance = np.var(represent(encode, f, f.sample(num_variance_estimate)), axis=0,
+                      ddof=1)
     active = np.sqrt(variance) >= PRUNE_SCALE
     if not active.any():
         return {"factor_vae": 0.0, "factor_vae_train": 0.0, "factor_vae_active_dims": 0}
@@ -164,20 +200,22 @@ def mig_from_codes(reps, factor_indices, bins=MIG_BINS):
 
 def mig_score(encode, factors_sampler, num_points=NUM_MIG):
     positions = factors_sampler.sample(num_points)
-    mig, gaps = mig_from_codes(represent(encode, positions), factors_sampler.indices(positions))
+    mig, gaps = mig_from_codes(represent(encode, factors_sampler, positions),
+                               factors_sampler.indices(positions))
     return {"mig": mig, "mig_per_factor": [float(g) for g in gaps]}
 
 
 def evaluate(encode, num_balls, seed=0, num_train=NUM_TRAIN, num_eval=NUM_EVAL,
-             num_mig=NUM_MIG):
-    """All three scores of `encode` (float32 images [B, 32, 32, 1] -> numpy [B, k]).
+             num_mig=NUM_MIG, dataset="balls"):
+    """All three scores of `encode` (float32 images [B, size, size, 1] -> numpy [B, k])
+    against the factors of `dataset`: ball positions, or the five factors of 2D shapes.
 
     Returns a dict with beta_vae, factor_vae and mig in [0, 1], the classifiers'
     training accuracies, factor_vae_active_dims, mig_per_factor, num_factors and
     chance (the accuracy of guessing a factor). Reproducible for a fixed seed.
     """
     rng = np.random.default_rng(seed)
-    factors = BallFactors(num_balls, seed)
+    factors = ShapeFactors(seed) if dataset == "shapes" else BallFactors(num_balls, seed)
     scores = {"num_factors": factors.num_factors, "chance": 1.0 / factors.num_factors}
     scores.update(beta_vae_score(encode, factors, rng, num_train, num_eval))
     scores.update(factor_vae_score(encode, factors, rng, num_train, num_eval,

@@ -60,7 +60,9 @@ def draw_traversal(config, model):
     axes[0, 0].set_title("input", fontsize=8)
     for col, value in enumerate(TRAVERSAL_VALUES):
         axes[0, col + 1].set_title(f"{value:+g}", fontsize=8)
-    fig.suptitle(f"{config.model}, {config.num_balls} ball(s), beta {config.beta}\n"
+    data_name = ("2D shapes" if config.dataset == "shapes"
+                 else f"{config.num_balls} ball(s)")
+    fig.suptitle(f"{config.model}, {data_name}, beta {config.beta}, seed {config.seed}\n"
                  "rows: latents by average stddev (left)", fontsize=9)
     return fig
 
@@ -416,7 +418,7 @@ def traversal_gif(config, model, path):
     latents = [i for i in ranked if stddev[i] < ACTIVE_STDDEV] or [int(ranked[0])]
     values = np.linspace(-3.0, 3.0, GIF_STEPS)
     grid = analysis.traversal(model, image, latents, values)  # [latents, steps, 32, 32]
-    size, gap, top = 32 * GIF_SCALE, 4, 14
+    size, gap, top = grid.shape[-1] * GIF_SCALE, 4, 14
     frames = []
     for t in list(range(GIF_STEPS)) + list(range(GIF_STEPS - 2, 0, -1)):
         canvas = Image.new("L", (len(latents) * (size + gap) + gap, size + top + gap), 255)
@@ -435,6 +437,9 @@ def traversal_gif(config, model, path):
 
 
 def heat_map_name(config):
-    """The original's name; a seed other than 0 adds _seed_<seed>, as its run directory."""
+    """The original's name; a seed other than 0 adds _seed_<seed>, as its run directory;
+    a shapes run names its dataset in place of the balls."""
     name = f"heat_map_model_{config.model}_num_balls_{config.num_balls}_beta_{config.beta}"
+    if config.dataset != "balls":
+        name = f"heat_map_dataset_{config.dataset}_model_{config.model}_beta_{config.beta}"
     return name + (f"_seed_{config.seed}" if config.seed else "")

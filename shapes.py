@@ -62,7 +62,7 @@ HEART_CENTRE, HEART_SCALE = _heart_frame()
 def factor_values(indices):
     """[B, 5] integer factor indices -> (shape [B] int, scale, angle, cx, cy [B] float32
     with the centre in pixels)."""
-    indices = tf.convert_to_tensor(indices, tf.int32)
+    indices = tf.cast(indices, tf.int32)
     shape, scale, angle, x, y = tf.unstack(indices, axis=-1)
     span = IMAGE_SIZE - 2 * MARGIN
     scale = tf.gather(tf.constant(SCALES, tf.float32), scale)
@@ -100,6 +100,11 @@ def render_values(shape, scale, angle, cx, cy):
     which = shape[:, None, None]
     inside = tf.where(which == 0, square, tf.where(which == 1, ellipse, heart))
     return tf.cast(inside, tf.float32)[..., None]
+
+
+# For evaluation outside the training step: measured on 2 cores, XLA renders 4096 images
+# in 0.1 s, eager TF in 4.6 s. One compilation per batch size.
+render_compiled = tf.function(render, jit_compile=True, reduce_retracing=True)
 
 
 def _seed(seed):

@@ -51,7 +51,7 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
     scores = {"beta_vae": None, "factor_vae": None, "mig": None}
     if sizes is not None:
         scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls,
-                                  seed, **sizes)
+                                  seed, dataset=config.dataset, **sizes)
     original = ORIGINAL_RECONSTRUCTION.get((config.num_balls, config.model), {})
     curve = read_metrics(directory)
     return {"run": run_name(directory), "model": config.model,

@@ -145,3 +145,33 @@ def test_the_seed_table_gives_each_settings_spread():
     assert row["max_se"] == pytest.approx(0.02)
     assert row["mig"] == pytest.approx(0.2) and row["mig_sd"] == pytest.approx(0.1)
     assert row["factor_vae"] is None  # not scored
+
+
+def test_shape_factors_hold_the_chosen_factor_and_draw_the_rest():
+    f = metrics.ShapeFactors(seed=3)
+    reference = f.sample(4)
+    factors = np.array([0, 2, 3, 4])
+    shared = f.sample_sharing(factors, reference, 50).reshape(4, 50, 5)
+    for i, factor in enumerate(factors):
+        assert (shared[i, :, factor] == reference[i, factor]).all()
+        others = [j for j in range(5) if j != factor]
+        assert all(len(np.unique(shared[i, :, j])) > 1 for j in others)
+
+
+def test_scores_on_shapes_find_the_factors_a_code_holds():
+    """An encoder that reads position and size off the image (centroid, pixel count):
+    it holds x, y and scale, not shape or orientation."""
+    rows, cols = np.mgrid[0:64, 0:64]
+
+    def encode(images):
+        x = images[..., 0]
+        area = x.sum(axis=(1, 2))
+        return np.stack([(x * cols).sum(axis=(1, 2)) / area,
+                         (x * rows).sum(axis=(1, 2)) / area, np.sqrt(area)], axis=1)
+
+    scores = metrics.evaluate(encode, 1, seed=0, num_train=300, num_eval=150, num_mig=3000,
+                              dataset="shapes")
+    assert scores["num_factors"] == 5 and scores["chance"] == 0.2
+    assert scores["beta_vae"] > 0.5  # x, y and scale are told apart
+    gaps = scores["mig_per_factor"]  # shape, scale, orientation, x, y
+    assert gaps[3] > 0.5 and gaps[4] > 0.5 and gaps[2] < 0.1

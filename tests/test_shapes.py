@@ -87,7 +87,7 @@ def test_pixels_are_binary_and_every_combination_is_inside_the_frame():
     rng = np.random.default_rng(0)
     sample = np.stack([rng.integers(n, size=2000) for n in shapes.FACTOR_SIZES], axis=1)
     for indices in (np.array(corners), sample):
-        images = shapes.render(indices).numpy()[..., 0]
+        images = shapes.render_compiled(indices).numpy()[..., 0]
         assert set(np.unique(images)) == {0.0, 1.0}
         assert images.sum(axis=(1, 2)).min() > 0  # nothing vanishes
         border = np.concatenate([images[:, 0], images[:, -1], images[:, :, 0],
