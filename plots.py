@@ -20,7 +20,7 @@ import analysis  # noqa: E402
 from architecture import ACTIVE_STDDEV, active_latents  # noqa: E402
 import summaries  # noqa: E402
 from runs import load_runs  # noqa: E402
-from sweep import MODELS, ORIGINAL_RECONSTRUCTION  # noqa: E402
+from sweep import MODELS, ORIGINAL_RECONSTRUCTION, PAPER_BETA_VAE_SCORE  # noqa: E402
 
 
 def save(fig, figures_dir, name):
@@ -393,9 +393,56 @@ def metrics_table(train_dir, figures_dir, sizes=None):
                _write_text(os.path.join(figures_dir, "metrics.md"), _markdown(rows)),
                _write_csv(os.path.join(figures_dir, "seeds.csv"), SEED_COLUMNS, settings),
                _write_text(os.path.join(figures_dir, "seeds.md"), _seed_markdown(settings))]
-    for num_balls, by_model in sorted(groups.items()):
+    balls = summaries.grouped([r for r in rows if _dataset(r) == "balls"])
+    for num_balls, by_model in sorted(balls.items()):
         written.append(save(draw_mig(num_balls, _per_seed(by_model, "mig")), figures_dir,
                             f"{analysis.ball_word(num_balls)}_ball_mig.png"))
+    return written
+
+
+def _dataset(summary):
+    return summary.get("dataset", summary.get("config", {}).get("dataset", "balls"))
+
+
+def draw_scores(title, by_model, paper=None):
+    """Three panels, the beta-VAE, FactorVAE and MIG scores against beta: by_model
+    {model: {beta: {seed: summary}}}, the mean over seeds with a +-sd bar and each seed;
+    paper: {beta: (score, +-)}, the paper's beta-VAE scores as hollow markers."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    for ax, (key, name) in zip(axes, SCORES):
+        for model_name, by_beta in sorted(by_model.items()):
+            values = {b: [s[key] for s in by_seed.values() if _known(s[key])]
+                      for b, by_seed in by_beta.items()}
+            _draw_seeds(ax, {b: v for b, v in values.items() if v}, label=model_name)
+        if key == "beta_vae" and paper:
+            betas = sorted(paper)
+            ax.errorbar(betas, [paper[b][0] for b in betas], yerr=[paper[b][1] for b in betas],
+                        ls="none", marker="s", mfc="none", ms=9, color="black",
+                        label="the paper (VAE at 1, beta-VAE at 4)")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("beta")
+        ax.set_ylabel(name)
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{title}: {_seeds_label(by_model)}", fontsize=9)
+    return fig
+
+
+def score_graphs(train_dir, figures_dir, sizes=None):
+    """<dataset>_scores.png (shapes_scores.png, one_ball_scores.png, ...): the three
+    scores against beta for every run, seeds spread; the paper's numbers on shapes."""
+    found = summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())
+    written = []
+    for dataset in sorted({_dataset(s) for s in found}):
+        groups = summaries.grouped([s for s in found if _dataset(s) == dataset])
+        for num_balls, by_model in sorted(groups.items()):
+            if dataset == "shapes":
+                title, name, paper = "2D shapes", "shapes", PAPER_BETA_VAE_SCORE
+            else:
+                title = f"{num_balls} ball(s)"
+                name, paper = f"{analysis.ball_word(num_balls)}_ball", None
+            written.append(save(draw_scores(title, by_model, paper), figures_dir,
+                                f"{name}_scores.png"))
     return written
 
 

@@ -54,7 +54,7 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
                                   seed, dataset=config.dataset, **sizes)
     original = ORIGINAL_RECONSTRUCTION.get((config.num_balls, config.model), {})
     curve = read_metrics(directory)
-    return {"run": run_name(directory), "model": config.model,
+    return {"run": run_name(directory), "model": config.model, "dataset": config.dataset,
             "num_balls": config.num_balls, "beta": config.beta, "seed": config.seed,
             "step": step, "reconstruction": own["reconstruction"],
             "reconstruction_se": own["reconstruction_se"],

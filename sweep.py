@@ -66,18 +66,33 @@ QUICK_TABLE = ["--num_train=300", "--num_eval=150", "--num_mig=5000"]
 
 # preset: (per-model settings, model order, {(model, num_balls, beta): settings that
 # replace the model's for that run})
-PRESETS = {"faithful": (FAITHFUL, ORIGINAL_ORDER, {}), "quick": (QUICK, MODELS, {}),
-           "reproduce": (REPRODUCE, REPRODUCE_ORDER, REPRODUCE_RUNS)}
+# --shapes: Higgins et al.'s own experiment, on 2D shapes rendered here (shapes.py), with
+# the paper's network and optimizer (Adagrad 1e-2) and 10 latents; a plain VAE (beta 1)
+# against the paper's beta-VAE (beta 4). Its length is provisional until the time to a
+# stable score has been measured (see docs/shapes.md).
+SHAPES = {"paper_fc": {"dataset": "shapes", "sampler": "iid", "hidden_size": 10,
+                       "optimizer": "adagrad", "lr": 1e-2, "max_step": 10000}}
+SHAPES_BETAS = (1.0, 4.0)
+# The paper's disentanglement metric on 2D shapes (its Figure 6, via a secondary
+# summary): {beta: (accuracy, its +-)}.
+PAPER_BETA_VAE_SCORE = {1.0: (0.6158, 0.005), 4.0: (0.9923, 0.001)}
+
+# preset: (per-model settings, model order, {(model, num_balls, beta): settings that
+# replace the model's for that run}, (ball counts, betas))
+PRESETS = {"faithful": (FAITHFUL, ORIGINAL_ORDER, {}, (NUM_BALLS, BETAS)),
+           "quick": (QUICK, MODELS, {}, (NUM_BALLS, BETAS)),
+           "reproduce": (REPRODUCE, REPRODUCE_ORDER, REPRODUCE_RUNS, (NUM_BALLS, BETAS)),
+           "shapes": (SHAPES, ("paper_fc",), {}, ((1,), SHAPES_BETAS))}
 
 
 def runs(preset="faithful"):
-    """(model, num_balls, beta, settings) for each of the 18 runs of a preset, in the
-    order they start. Within a model the longest runs (max_step) start first: runs that
-    share the cores start as others end, and a long run started last would end alone,
-    on its share of the cores."""
-    settings, order, per_run = PRESETS[preset]
+    """(model, num_balls, beta, settings) for each run of a preset (the ball presets'
+    18), in the order they start. Within a model the longest runs (max_step) start
+    first: runs that share the cores start as others end, and a long run started last
+    would end alone, on its share of the cores."""
+    settings, order, per_run, (ball_counts, betas) = PRESETS[preset]
     planned = [(m, n, b, dict(settings[m], **per_run.get((m, n, b), {})))
-               for m, n, b in itertools.product(order, NUM_BALLS, BETAS)]
+               for m, n, b in itertools.product(order, ball_counts, betas)]
     return sorted(planned, key=lambda r: (order.index(r[0]), -r[3].get("max_step", 0)))
 
 

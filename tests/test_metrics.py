@@ -175,3 +175,8 @@ def test_scores_on_shapes_find_the_factors_a_code_holds():
     assert scores["beta_vae"] > 0.5  # x, y and scale are told apart
     gaps = scores["mig_per_factor"]  # shape, scale, orientation, x, y
     assert gaps[3] > 0.5 and gaps[4] > 0.5 and gaps[2] < 0.1
+
+
+def test_score_graph_draws_each_dataset(two_runs, tmp_path):
+    written = plots.score_graphs(two_runs, str(tmp_path), summaries.table_sizes(**SMALL))
+    assert [os.path.basename(p) for p in written] == ["one_ball_scores.png"]

@@ -256,3 +256,18 @@ def test_a_failure_is_reported_under_the_command_that_failed(run, monkeypatch, t
     # a failed training is not scored
     assert [a[1] for a, _ in fake.calls].count("create_run_summary.py") == (
         0 if failing == "main.py" else 1)
+
+
+def test_the_shapes_preset_trains_the_papers_network_at_beta_1_and_4(run, monkeypatch,
+                                                                     tmp_path):
+    fake = _sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
+    trained = fake.trained()
+    assert len(trained) == 4
+    assert all("--dataset=shapes" in a and "--model=paper_fc" in a
+               and "--optimizer=adagrad" in a for a in trained)
+    assert sorted(a[4] for a in trained) == ["--beta=1.0"] * 2 + ["--beta=4.0"] * 2
+    dirs = sorted(os.listdir(tmp_path / "ck"))
+    assert "ts_dataset_shapes_model_paper_fc_beta_4.0_seed_1" in dirs
+    scripts = [a[1] for a, _ in fake.calls if "main.py" not in a[1]]
+    assert scripts.count("create_run_summary.py") == 4
+    assert scripts[-2:] == ["create_metrics_table.py", "create_score_graph.py"]

@@ -126,7 +126,8 @@ def test_run_time_of_one_model(tmp_path):
 def test_a_runs_own_settings_replace_its_models_and_longest_runs_start_first(monkeypatch):
     per_model = {"conv": {"lr": 3e-3, "max_step": 300}, "all_conv": {"max_step": 100}}
     per_run = {("conv", 2, 1.0): {"max_step": 900}, ("conv", 1, 0.5): {"lr": 6e-3}}
-    monkeypatch.setitem(sweep.PRESETS, "test", (per_model, ("all_conv", "conv"), per_run))
+    monkeypatch.setitem(sweep.PRESETS, "test", (per_model, ("all_conv", "conv"), per_run,
+                                                (sweep.NUM_BALLS, sweep.BETAS)))
     planned = sweep.runs("test")
     assert len(planned) == 12
     assert [m for m, _, _, _ in planned] == ["all_conv"] * 6 + ["conv"] * 6
