@@ -188,8 +188,8 @@ def test_sigint_reaches_the_running_trainings_and_is_logged(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "run"), "--quick", "--jobs=2",
-             "--models=conv", "--num_balls=1", "--betas=0.1,1.0",
+            [sys.executable, os.path.join(ROOT, "run"), "--quick",
+             "--models=conv", "--num_balls=1", "--betas=0.1",
              f"--train_dir={tmp_path}/ck/ts", f"--figures_dir={tmp_path}/figs", "--",
              "--max_step=100000", "--hidden_size=4", "--batch_size=8", "--log_every=10"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -201,10 +201,9 @@ def test_sigint_reaches_the_running_trainings_and_is_logged(tmp_path):
         process.kill()
     with open(os.path.join(tmp_path, "figs", "sweep_time.csv")) as f:
         assert [r["event"] for r in csv.DictReader(f)][-1] == "stopped"
-    for beta in ("0.1", "1.0"):
-        name = f"ts_batch_size_8_hidden_size_4_model_conv_num_balls_1_beta_{beta}"
-        with open(os.path.join(tmp_path, "ck", "logs", name + ".log")) as f:
-            assert "Run the same command again to resume" in f.read()
+    name = "ts_batch_size_8_hidden_size_4_model_conv_num_balls_1_beta_0.1"
+    with open(os.path.join(tmp_path, "ck", "logs", name + ".log")) as f:
+        assert "Run the same command again to resume" in f.read()
 
 
 def test_the_stop_handler_takes_no_lock_the_interrupted_code_may_hold(tmp_path,
