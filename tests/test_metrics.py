@@ -122,6 +122,9 @@ def test_table_script_on_two_tiny_runs(two_runs, tmp_path):
     assert [(r["beta"], r["seeds"], r["sd"]) for r in settings] == [("0.1", "0", "0.0"),
                                                                     ("1.0", "0", "0.0")]
     assert float(settings[0]["mean"]) == float(rows[0]["reconstruction"])
+    # the score figure, from the same kept summaries
+    written = plots.score_graphs(two_runs, str(tmp_path), summaries.table_sizes(**SMALL))
+    assert [os.path.basename(p) for p in written] == ["one_ball_scores.png"]
     for r in rows:
         for key in ("beta_vae", "factor_vae", "mig"):
             assert 0.0 <= float(r[key]) <= 1.0
@@ -175,8 +178,3 @@ def test_scores_on_shapes_find_the_factors_a_code_holds():
     assert scores["beta_vae"] > 0.5  # x, y and scale are told apart
     gaps = scores["mig_per_factor"]  # shape, scale, orientation, x, y
     assert gaps[3] > 0.5 and gaps[4] > 0.5 and gaps[2] < 0.1
-
-
-def test_score_graph_draws_each_dataset(two_runs, tmp_path):
-    written = plots.score_graphs(two_runs, str(tmp_path), summaries.table_sizes(**SMALL))
-    assert [os.path.basename(p) for p in written] == ["one_ball_scores.png"]
