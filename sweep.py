@@ -143,6 +143,10 @@ def plan(preset, train_dir, seeds=(None,), extra=(), python=sys.executable):
     summary or a table row with the preset's runs. seeds: None leaves --seed to extra."""
     from config import Config
     overrides = parse_flags(extra)
+    fixed = sorted(set(overrides) & {"model", "num_balls", "beta", "train_dir", "dataset"})
+    if fixed:
+        raise ValueError(f"--{fixed[0]} after -- : the sweep sets it for each run (select "
+                         "runs with --models, --num_balls, --betas; --train_dir goes before --)")
     if "seed" in overrides and seeds != (None,):
         raise ValueError("give the seed either as --seeds or as --seed after --, not both")
     prefix = train_dir + suffix(extra)

@@ -42,6 +42,8 @@ def test_each_seed_and_each_changed_setting_has_its_own_directory():
                for c, a in changed)
     with pytest.raises(ValueError, match="either as --seeds or as --seed"):
         sweep.plan("reproduce", "ck/ts", seeds=(0, 1), extra=["--seed=3"])
+    with pytest.raises(ValueError, match="the sweep sets it for each run"):
+        sweep.plan("reproduce", "ck/ts", extra=["--model=conv"])
 
 
 def test_flags_after_the_separator_are_typed_as_main_py_reads_them():
