@@ -4,7 +4,7 @@ import dataclasses
 import json
 import os
 
-from sweep import CONFIG_FILE, run_dir  # noqa: F401 (others import CONFIG_FILE from here)
+from identity import CONFIG_FILE, run_dir  # noqa: F401 (others import CONFIG_FILE from here)
 
 # No TensorFlow at import: ./run builds the Config of each planned run to know its
 # identity. validate() imports the registries it checks against.

@@ -6,6 +6,8 @@ summary (<figures_dir>/runs/<run>/summary.json) instead of computing it again.
 
 import hashlib
 
+CONFIG_FILE = "config.json"  # main.py writes it in a run directory as the run starts
+
 # Settings that do not change what a run computes: how long it has run so far (its
 # step is compared on its own), where it is kept, how often it logs, how it is
 # scheduled on the machine. Every other Config field, the seed included, is identity.
@@ -55,3 +57,14 @@ def stale(summary, config, step, sizes, checkpoint=None):
     if checkpoint is not None and summary.get("checkpoint") != checkpoint:
         return "computed from another checkpoint than the one here"
     return None
+
+
+def run_dir(train_dir, model, num_balls, beta, seed=0, dataset="balls"):
+    """The original's run directory, <train_dir>_model_<m>_num_balls_<n>_beta_<beta>, for
+    seed 0; other seeds add _seed_<seed>, so two seeds never share a directory. A shapes
+    run names its dataset: <train_dir>_dataset_shapes_model_<m>_beta_<beta>."""
+    if dataset != "balls":
+        name = f"{train_dir}_dataset_{dataset}_model_{model}_beta_{float(beta)}"
+        return name + (f"_seed_{seed}" if seed else "")
+    name = f"{train_dir}_model_{model}_num_balls_{num_balls}_beta_{float(beta)}"
+    return name + (f"_seed_{seed}" if seed else "")

@@ -9,6 +9,8 @@ import os
 import shlex
 import sys
 
+from config import Config
+
 MODELS = ("fully_connected", "conv", "all_conv")
 ORIGINAL_ORDER = ("conv", "all_conv", "fully_connected")  # the original's `runs` file
 NUM_BALLS = (1, 2)
@@ -99,7 +101,6 @@ def runs(preset="faithful"):
 def parse_flags(argv):
     """{name: value} of main.py flags given as --name=value, or --name / --noname for a
     boolean, typed as Config's fields; ValueError names the first that is not one."""
-    from config import Config
     fields = {f.name: f.type for f in dataclasses.fields(Config)}
     values = {}
     for arg in argv:
@@ -141,7 +142,6 @@ def plan(preset, train_dir, seeds=(None,), extra=(), python=sys.executable):
     change what a run computes (identity.identity) are added to the directory prefix,
     e.g. train_store_lr_0.001_model_conv_..., so they never share a directory, a kept
     summary or a table row with the preset's runs. seeds: None leaves --seed to extra."""
-    from config import Config
     overrides = parse_flags(extra)
     fixed = sorted(set(overrides) & {"model", "num_balls", "beta", "train_dir", "dataset"})
     if fixed:
@@ -160,17 +160,6 @@ def plan(preset, train_dir, seeds=(None,), extra=(), python=sys.executable):
                            extra, python)
             planned.append((config, argv))
     return planned
-
-
-def run_dir(train_dir, model, num_balls, beta, seed=0, dataset="balls"):
-    """The original's run directory, <train_dir>_model_<m>_num_balls_<n>_beta_<beta>, for
-    seed 0; other seeds add _seed_<seed>, so two seeds never share a directory. A shapes
-    run names its dataset: <train_dir>_dataset_shapes_model_<m>_beta_<beta>."""
-    if dataset != "balls":
-        name = f"{train_dir}_dataset_{dataset}_model_{model}_beta_{float(beta)}"
-        return name + (f"_seed_{seed}" if seed else "")
-    name = f"{train_dir}_model_{model}_num_balls_{num_balls}_beta_{float(beta)}"
-    return name + (f"_seed_{seed}" if seed else "")
 
 
 def command(model, num_balls, beta, settings, train_dir, extra=(), python=sys.executable):
@@ -200,7 +189,6 @@ ORIGINAL_RECONSTRUCTION = {
 # Where a sweep keeps each run's results beside its figures (summaries.py writes them).
 RUNS_DIR = "runs"
 SUMMARY_FILE = "summary.json"
-CONFIG_FILE = "config.json"  # main.py writes it in a run directory as the run starts
 
 
 def kept_summary(figures_dir, run_name):
