@@ -1,5 +1,7 @@
 """What the figure and metric scripts compute from a trained model (no flags, no plotting)."""
 
+import math
+
 import numpy as np
 import tensorflow as tf
 
@@ -153,3 +155,15 @@ def trajectory_statistics(num_balls, trajectories=1000, frames=128, seed=11):
         stats["trajectories_with_overlap"] = float(np.mean(
             (gaps < 2 * data.RADIUS).any(axis=(1, 2))))
     return stats
+
+
+def settled_from(rows):
+    """The first step from which every later beta-VAE score lies within two standard
+    errors (binomial, on num_eval points) of it, or None; rows: dicts with step, beta_vae
+    and num_eval (measure_settling.py's CSV rows), in step order."""
+    for i, row in enumerate(rows):
+        p, n = float(row["beta_vae"]), int(row["num_eval"])
+        margin = 2 * math.sqrt(p * (1 - p) / n)
+        if all(abs(float(later["beta_vae"]) - p) <= margin for later in rows[i + 1:]):
+            return int(row["step"]) if i + 1 < len(rows) else None
+    return None

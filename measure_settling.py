@@ -19,7 +19,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-import table_flags  # noqa: E402,F401  (--num_train, --num_eval, --num_mig)
+import analysis  # noqa: E402
+import table_flags  # noqa: E402  (--num_train, --num_eval, --num_mig)
 
 flags.DEFINE_string("preset", "shapes", "The ./run preset whose run is measured.")
 flags.DEFINE_string("model", None, "The preset's model (default: its first).")
@@ -66,7 +67,6 @@ def the_run():
 
 def score(directory):
     """The row of the run's newest checkpoint."""
-    import analysis
     import metrics
     from runs import load_run, read_metrics
     from architecture import active_latents
@@ -82,7 +82,7 @@ def score(directory):
     own = analysis.reconstruction_and_kl(model, config, batches=20, batch_size=64)
     curve = read_metrics(directory)
     return {"run": os.path.basename(directory), "step": step,
-            "training_seconds": curve[-1].get("elapsed") if curve else "",
+            "training_seconds": round(curve[-1]["elapsed"], 1) if curve else "",
             "beta_vae": round(scores["beta_vae"], 4),
             "factor_vae": round(scores["factor_vae"], 4), "mig": round(scores["mig"], 4),
             "active_latents": active_latents(stddev),
@@ -110,6 +110,11 @@ def main(argv):
             if new:
                 writer.writeheader()
             writer.writerow(row)
+    with open(FLAGS.out, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["run"] == os.path.basename(directory)]
+    step = analysis.settled_from(rows)
+    print(f"beta-VAE score settled from step {step} (every later one within two standard "
+          "errors of it)" if step else "beta-VAE score not settled within these stages")
 
 
 if __name__ == "__main__":

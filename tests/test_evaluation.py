@@ -54,3 +54,15 @@ def test_the_standard_error_is_that_of_the_batch_means():
     assert out["reconstruction_se"] == pytest.approx(per_batch.std(ddof=1) / np.sqrt(10),
                                                      rel=1e-6)
     assert out["images"] == 320
+
+
+def test_settled_from_is_the_first_step_every_later_score_stays_near():
+    def rows(scores, n=1000):
+        return [{"step": 1000 * (i + 1), "beta_vae": s, "num_eval": n}
+                for i, s in enumerate(scores)]
+    # two standard errors at 0.8 on 1000 points: 0.0253
+    assert analysis.settled_from(rows([0.5, 0.8, 0.81, 0.78, 0.79])) == 2000
+    assert analysis.settled_from(rows([0.5, 0.8, 0.81, 0.70])) is None  # still moving
+    assert analysis.settled_from(rows([0.8])) is None  # one stage says nothing
+    # fewer evaluation points, wider margin: the same drift counts as settled
+    assert analysis.settled_from(rows([0.5, 0.8, 0.81, 0.74], n=100)) == 2000
