@@ -326,17 +326,25 @@ def seed_table(groups):
     return rows
 
 
+def _mean_sd(mean, sd, seeds, digits):
+    """'mean +- sd' over several seeds; one seed has no spread to give."""
+    if seeds > 1:
+        return f"{mean:.{digits}f} +- {sd:.{digits}f}"
+    return f"{mean:.{digits}f} (one seed)"
+
+
 def _seed_markdown(rows):
     head = ["balls", "model", "beta", "seeds", "reconstruction per seed", "mean +- sd",
             "largest se", "original", "mean minus original"] + [n for _, n in SCORES]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
+        n = len(r["seeds"].split())
         lines.append("| " + " | ".join([
             str(r["num_balls"]), r["model"], str(r["beta"]), r["seeds"],
-            r["reconstructions"], f"{r['mean']:.2f} +- {r['sd']:.2f}", f"{r['max_se']:.3f}",
+            r["reconstructions"], _mean_sd(r["mean"], r["sd"], n, 2), f"{r['max_se']:.3f}",
             f"{r['original']:.2f}" if _known(r["original"]) else "-",
             f"{r['minus_original']:+.2f}" if r["minus_original"] is not None else "-"]
-            + [f"{r[k]:.3f} +- {r[k + '_sd']:.3f}" if r[k] is not None else "-"
+            + [_mean_sd(r[k], r[k + "_sd"], n, 3) if r[k] is not None else "-"
                for k, _ in SCORES]) + " |")
     return "\n".join(lines) + "\n"
 

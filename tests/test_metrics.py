@@ -148,6 +148,10 @@ def test_the_seed_table_gives_each_settings_spread():
     assert row["max_se"] == pytest.approx(0.02)
     assert row["mig"] == pytest.approx(0.2) and row["mig_sd"] == pytest.approx(0.1)
     assert row["factor_vae"] is None  # not scored
+    table = plots._seed_markdown([row, plots.seed_table(summaries.grouped(found[:1]))[0]])
+    assert "| 23.00 +- 0.10 |" in table and "| 0.200 +- 0.100 |" in table
+    one = table.strip().splitlines()[-1]
+    assert "| 23.00 (one seed) |" in one and "+-" not in one  # one seed has no spread
 
 
 def test_shape_factors_hold_the_chosen_factor_and_draw_the_rest():
