@@ -1,7 +1,7 @@
 """How long a run of a preset must train before its scores settle: trains one run in
 stages (main.py resumes it to each --max_step in turn) and scores it after each stage,
 appending a row per stage to a CSV (training seconds so far, the three scores, the time
-scoring took). Meant for a development seed, so the preset's length is not chosen on
+scoring took, as summaries.evaluate measures them). Meant for a development seed, so the preset's length is not chosen on
 the seeds it reports.
 
     python measure_settling.py --preset=shapes --beta=4.0 --seed=100 \
@@ -13,7 +13,6 @@ import csv
 import os
 import subprocess
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -66,34 +65,28 @@ def the_run():
 
 
 def score(directory):
-    """The row of the run's newest checkpoint."""
-    import metrics
-    from runs import load_run, read_metrics
-    from architecture import active_latents
-    import tensorflow as tf
-    if FLAGS.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(FLAGS.threads)
-    config, model, step, _ = load_run(directory)
-    start = time.time()
+    """The row of the run's newest checkpoint, from the numbers a run summary holds."""
+    import summaries
+    from runs import load_run
+    config, model, step, checkpoint = load_run(directory)
     sizes = table_flags.sizes()
-    scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls,
-                              seed=0, dataset=config.dataset, **sizes)
-    stddev = analysis.average_stddev(model, analysis.run_images(config, 1000, seed=5))
-    own = analysis.reconstruction_and_kl(model, config, batches=20, batch_size=64)
-    curve = read_metrics(directory)
-    return {"run": os.path.basename(directory), "step": step,
-            "training_seconds": round(curve[-1]["elapsed"], 1) if curve else "",
-            "beta_vae": round(scores["beta_vae"], 4),
-            "factor_vae": round(scores["factor_vae"], 4), "mig": round(scores["mig"], 4),
-            "active_latents": active_latents(stddev),
-            "reconstruction": round(own["reconstruction"], 2),
-            "scoring_seconds": round(time.time() - start, 1), **sizes}
+    found = summaries.evaluate(directory, config, model, step, sizes, checkpoint=checkpoint)
+    row = {key: found[key] for key in COLUMNS if key in found}
+    row.update(sizes, run=os.path.basename(directory),
+               scoring_seconds=found["evaluation_seconds"])
+    for key, digits in (("training_seconds", 1), ("beta_vae", 4), ("factor_vae", 4),
+                        ("mig", 4), ("reconstruction", 2)):
+        row[key] = round(row[key], digits) if row.get(key) is not None else ""
+    return row
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {argv[1:]}")
     steps = stages()
+    if FLAGS.threads:
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(FLAGS.threads)
     config, command = the_run()
     directory = config.run_dir
     for step in steps:
