@@ -286,20 +286,35 @@ def _known(value):
     return value not in ("", None)
 
 
+def _render(head, cells, omit=()):
+    """A markdown table of the columns in head, without those named in omit and those
+    that are "-" in every row (the original's columns, for a dataset it never ran)."""
+    keep = [i for i, h in enumerate(head)
+            if h not in omit and any(row[i] != "-" for row in cells)]
+    lines = ["| " + " | ".join(head[i] for i in keep) + " |", "|" + "---|" * len(keep)]
+    lines += ["| " + " | ".join(row[i] for i in keep) + " |" for row in cells]
+    return "\n".join(lines) + "\n"
+
+
+def _ball_columns(rows):
+    """The ball count is a column only when a row is of balls."""
+    return () if any(_dataset(r) == "balls" for r in rows) else ("balls",)
+
+
 def _markdown(rows):
     head = ["balls", "model", "beta", "seed", "step", "reconstruction +- se", "original",
             "minus original", "KL", "active latents", "beta-VAE", "FactorVAE", "MIG"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    cells = []
     for r in rows:
         original = r["original_reconstruction"]
-        lines.append("| " + " | ".join([
+        cells.append([
             str(r["num_balls"]), r["model"], str(r["beta"]), str(r.get("seed", 0)),
             str(r["step"]), f"{r['reconstruction']:.2f} +- {r['reconstruction_se']:.3f}",
             f"{original:.2f}" if _known(original) else "-",
             f"{r['reconstruction'] - original:+.2f}" if _known(original) else "-",
             f"{r['kl']:.2f}", str(r["active_latents"])]
-            + [f"{r[k]:.3f}" if _known(r[k]) else "-" for k, _ in SCORES]) + " |")
-    return "\n".join(lines) + "\n"
+            + [f"{r[k]:.3f}" if _known(r[k]) else "-" for k, _ in SCORES])
+    return _render(head, cells, _ball_columns(rows))
 
 
 def seed_table(groups):
@@ -313,6 +328,7 @@ def seed_table(groups):
                 mean, sd = _spread([s["reconstruction"] for s in found])
                 original = found[0]["original_reconstruction"]
                 row = {"num_balls": num_balls, "model": model_name, "beta": beta,
+                       "dataset": _dataset(found[0]),
                        "seeds": " ".join(str(s.get("seed", 0)) for s in found),
                        "reconstructions": " ".join(f"{s['reconstruction']:.2f}"
                                                    for s in found),
@@ -336,17 +352,17 @@ def _mean_sd(mean, sd, seeds, digits):
 def _seed_markdown(rows):
     head = ["balls", "model", "beta", "seeds", "reconstruction per seed", "mean +- sd",
             "largest se", "original", "mean minus original"] + [n for _, n in SCORES]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    cells = []
     for r in rows:
         n = len(r["seeds"].split())
-        lines.append("| " + " | ".join([
+        cells.append([
             str(r["num_balls"]), r["model"], str(r["beta"]), r["seeds"],
             r["reconstructions"], _mean_sd(r["mean"], r["sd"], n, 2), f"{r['max_se']:.3f}",
             f"{r['original']:.2f}" if _known(r["original"]) else "-",
             f"{r['minus_original']:+.2f}" if r["minus_original"] is not None else "-"]
             + [_mean_sd(r[k], r[k + "_sd"], n, 3) if r[k] is not None else "-"
-               for k, _ in SCORES]) + " |")
-    return "\n".join(lines) + "\n"
+               for k, _ in SCORES])
+    return _render(head, cells, _ball_columns(rows))
 
 
 def draw_mig(num_balls, by_model):

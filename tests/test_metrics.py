@@ -182,3 +182,19 @@ def test_scores_on_shapes_find_the_factors_a_code_holds():
     assert scores["beta_vae"] > 0.5  # x, y and scale are told apart
     gaps = scores["mig_per_factor"]  # shape, scale, orientation, x, y
     assert gaps[3] > 0.5 and gaps[4] > 0.5 and gaps[2] < 0.1
+
+
+def test_a_shapes_table_has_no_ball_or_original_columns():
+    def summary(dataset, original):
+        return {"run": dataset, "model": "m", "num_balls": 1, "beta": 4.0, "seed": 0,
+                "step": 10, "reconstruction": 90.0, "reconstruction_se": 0.5, "kl": 9.0,
+                "active_latents": 4, "original_reconstruction": original,
+                "beta_vae": 0.7, "factor_vae": 0.5, "mig": 0.03, "dataset": dataset}
+    shapes, balls = summary("shapes", None), summary("balls", 22.97)
+    for table in (plots._markdown, lambda rows: plots._seed_markdown(
+            plots.seed_table(summaries.grouped(rows)))):
+        head = table([shapes]).splitlines()[0]
+        assert "balls" not in head and "original" not in head and "MIG" in head
+        rows = table([balls]).splitlines()
+        assert rows[0].startswith("| balls |") and "original" in rows[0]
+        assert rows[2].count("|") == rows[0].count("|")  # each row fills every column
