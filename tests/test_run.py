@@ -270,3 +270,12 @@ def test_the_shapes_preset_trains_the_papers_network_at_beta_1_and_4(run, monkey
     scripts = [a[1] for a, _ in fake.calls if "main.py" not in a[1]]
     assert scripts.count("create_run_summary.py") == 4
     assert scripts[-2:] == ["create_metrics_table.py", "create_score_graph.py"]
+
+
+def test_the_time_line_names_the_models_and_seeds_the_sweep_ran(run, monkeypatch,
+                                                                 tmp_path, capsys):
+    for _ in range(2):  # the time over invocations is printed from the second on
+        _sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
+    line = [l for l in capsys.readouterr().out.splitlines() if "invocations" in l][-1]
+    assert "paper_fc" in line and "seed 0" in line and "seed 1" in line
+    assert not any(m in line for m in sweep.MODELS)  # the ball models were not run
