@@ -1,8 +1,8 @@
 """How long a run of a preset must train before its scores settle: trains one run in
 stages (main.py resumes it to each --max_step in turn) and scores it after each stage,
 appending a row per stage to a CSV (training seconds so far, the three scores, the time
-scoring took, as summaries.evaluate measures them). Meant for a development seed, so the preset's length is not chosen on
-the seeds it reports.
+scoring took, as summaries.evaluate measures them). Meant for a development seed, so the
+preset's length is not chosen on the seeds it reports.
 
     python measure_settling.py --preset=shapes --beta=4.0 --seed=100 \
         --stages=500,1000,2000,4000,8000 --num_train=2000 --num_eval=1000 --num_mig=5000 \
