@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import transforms  # noqa: E402
 import numpy as np  # noqa: E402
 from absl import logging  # noqa: E402
 
@@ -95,9 +96,10 @@ def _draw_seeds(ax, by_beta, **style):
     stats = [_spread(by_beta[b]) for b in betas]
     line = ax.errorbar(betas, [m for m, _ in stats], yerr=[sd for _, sd in stats],
                        marker="o", capsize=3, **style).lines[0]
-    for b in betas:
-        ax.plot([b] * len(by_beta[b]), by_beta[b], ".", ms=3, color=line.get_color(),
-                alpha=0.6)
+    beside = transforms.offset_copy(ax.transData, fig=ax.figure, x=5, units="points")
+    for b in betas:  # just right of the bar, so its caps do not hide them
+        ax.plot([b] * len(by_beta[b]), by_beta[b], ".", ms=4, color=line.get_color(),
+                alpha=0.8, transform=beside, zorder=3)
     return line
 
 

@@ -166,3 +166,18 @@ def test_recipe_comparison_draws_the_runs_two_sweeps_share(two_runs, tmp_path):
     assert [os.path.basename(p) for p in written] == ["one_ball_recipe_comparison.png"]
     assert plots.recipe_comparison({"a": a, "c": str(tmp_path / "c")},
                                    str(tmp_path / "out")) == []
+
+
+def test_each_seed_is_drawn_beside_the_error_bar_not_under_its_caps():
+    """The per-seed dots sit a few points right of the mean's bar, on top of it, so a
+    cap of the bar cannot hide a seed whose value is close to mean +- sd."""
+    fig, ax = plots.plt.subplots()
+    plots._draw_seeds(ax, {1.0: [0.70, 0.74, 0.78], 4.0: [0.66, 0.67, 0.68]})
+    fig.canvas.draw()
+    bar, dots = ax.lines[0], ax.lines[-1]
+    bar_x = ax.transData.transform(bar.get_xydata())[:, 0]
+    dots_x = dots.get_transform().transform(dots.get_xydata())[:, 0]
+    assert len(dots_x) == 3
+    assert (dots_x > bar_x[-1] + 2).all()  # a few display units right of beta 4's bar
+    assert dots.get_zorder() > bar.get_zorder()
+    plots.plt.close(fig)
