@@ -91,13 +91,13 @@ def _spread(values):
 
 def _draw_seeds(ax, by_beta, **style):
     """Plots {beta: [one value per seed]}: the mean over seeds with a bar of +- one sd,
-    each seed as a small dot; returns the mean's line."""
+    each seed of two or more as a small dot beside it; returns the mean's line."""
     betas = sorted(by_beta)
     stats = [_spread(by_beta[b]) for b in betas]
     line = ax.errorbar(betas, [m for m, _ in stats], yerr=[sd for _, sd in stats],
                        marker="o", capsize=3, **style).lines[0]
     beside = transforms.offset_copy(ax.transData, fig=ax.figure, x=5, units="points")
-    for b in betas:  # just right of the bar, so its caps do not hide them
+    for b in (b for b in betas if len(by_beta[b]) > 1):  # right of the bar: caps hide
         ax.plot([b] * len(by_beta[b]), by_beta[b], ".", ms=4, color=line.get_color(),
                 alpha=0.8, transform=beside, zorder=3)
     return line

@@ -181,3 +181,10 @@ def test_each_seed_is_drawn_beside_the_error_bar_not_under_its_caps():
     assert (dots_x > bar_x[-1] + 2).all()  # a few display units right of beta 4's bar
     assert dots.get_zorder() > bar.get_zorder()
     plots.plt.close(fig)
+
+
+def test_one_seed_draws_no_dots():
+    fig, ax = plots.plt.subplots()
+    plots._draw_seeds(ax, {0.1: [21.5], 1.0: [22.6]})
+    assert [line.get_marker() for line in ax.lines if line.get_marker() == "."] == []
+    plots.plt.close(fig)
