@@ -202,7 +202,7 @@ def recipe_comparison(folders, figures_dir, name="recipe_comparison.png"):
     (same model, balls, beta and seed), e.g. the faithful runs beside the reproduce runs
     of the same settings. folders: {label: figures_dir of a sweep}."""
     found = {label: {(s["model"], s["num_balls"], s["beta"], s.get("seed", 0)): s
-                     for s in summaries.load_all(folder)}
+                     for s in summaries.kept_summaries(folder)}
              for label, folder in folders.items()}
     shared = set.intersection(*(set(v) for v in found.values())) if found else set()
     if not shared:

@@ -17,7 +17,7 @@ import identity
 import metrics
 from architecture import active_latents
 from runs import METRICS_FILE, load_runs, read_metrics
-from sweep import ORIGINAL_RECONSTRUCTION, RUNS_DIR, SUMMARY_FILE, kept_summary
+from sweep import ORIGINAL_RECONSTRUCTION, RUNS_DIR, SUMMARY_FILE, kept_summaries, kept_summary
 TRAINING_FILE = "training.csv"
 STDDEV_IMAGES = 1000
 
@@ -94,22 +94,6 @@ def save(summary, figures_dir):
     return path
 
 
-def load_all(figures_dir):
-    """Every summary kept under figures_dir/runs, sorted by run name."""
-    root = os.path.join(figures_dir, RUNS_DIR)
-    found = []
-    for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
-        path = os.path.join(root, name, SUMMARY_FILE)
-        try:
-            with open(path) as f:
-                found.append(json.load(f))
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError) as e:
-            logging.warning("skipping unreadable %s (%s)", path, e)
-    return found
-
-
 def current(directory, config, model, step, checkpoint, figures_dir, sizes=None):
     """(summary, evaluated): the run's kept summary if it answers for this very
     checkpoint (identity.stale), else one evaluated now and kept."""
@@ -132,7 +116,7 @@ def collect(train_dir, figures_dir, sizes=None):
 
     sizes: the scores' sizes the summaries must have; None when no scores are needed.
     """
-    others = {s["run"]: s for s in load_all(figures_dir)}
+    others = {s["run"]: s for s in kept_summaries(figures_dir)}
     found = []
     for directory, config, model, step, checkpoint in load_runs(train_dir):
         others.pop(run_name(directory), None)

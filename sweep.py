@@ -193,12 +193,24 @@ SUMMARY_FILE = "summary.json"
 
 def kept_summary(figures_dir, run_name):
     """The run's kept summary (<figures_dir>/runs/<run>/summary.json) as a dict, or None
-    when there is none or it is unreadable (identity.stale then says why it is no use)."""
+    when there is none or it is unreadable (identity.stale then says why it is no use;
+    an unreadable one is also named on stderr)."""
+    path = os.path.join(figures_dir, RUNS_DIR, run_name, SUMMARY_FILE)
     try:
-        with open(os.path.join(figures_dir, RUNS_DIR, run_name, SUMMARY_FILE)) as f:
+        with open(path) as f:
             return json.load(f)
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError) as e:
+        print(f"skipping unreadable {path} ({e})", file=sys.stderr)
+        return None
+
+
+def kept_summaries(figures_dir):
+    """Every readable summary kept under <figures_dir>/runs, sorted by run name."""
+    root = os.path.join(figures_dir, RUNS_DIR)
+    names = sorted(os.listdir(root)) if os.path.isdir(root) else []
+    return [s for s in (kept_summary(figures_dir, n) for n in names) if s is not None]
 
 
 # sweep_time.csv events that end a run's work in an invocation (./run logs them).

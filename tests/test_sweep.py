@@ -8,7 +8,7 @@ import pytest
 import sweep
 
 
-def test_kept_summary_reads_a_runs_kept_summary(tmp_path):
+def test_kept_summary_reads_a_runs_kept_summary(tmp_path, capsys):
     name = "train_store_model_conv_num_balls_1_beta_0.1"
     assert sweep.kept_summary(str(tmp_path), name) is None
     folder = tmp_path / sweep.RUNS_DIR / name
@@ -17,6 +17,18 @@ def test_kept_summary_reads_a_runs_kept_summary(tmp_path):
     assert sweep.kept_summary(str(tmp_path), name) == {"step": 30000}
     (folder / sweep.SUMMARY_FILE).write_text("{torn")
     assert sweep.kept_summary(str(tmp_path), name) is None
+    assert "skipping unreadable" in capsys.readouterr().err
+
+
+def test_kept_summaries_reads_every_readable_run_in_name_order(tmp_path, capsys):
+    assert sweep.kept_summaries(str(tmp_path)) == []
+    for name, text in [("b", '{"run": "b"}'), ("a", '{"run": "a"}'), ("c", "{torn")]:
+        folder = tmp_path / sweep.RUNS_DIR / name
+        folder.mkdir(parents=True)
+        (folder / sweep.SUMMARY_FILE).write_text(text)
+    (tmp_path / sweep.RUNS_DIR / "d").mkdir()  # no summary yet: silently absent
+    assert sweep.kept_summaries(str(tmp_path)) == [{"run": "a"}, {"run": "b"}]
+    assert capsys.readouterr().err.count("skipping unreadable") == 1
 
 
 def test_each_seed_and_each_changed_setting_has_its_own_directory():
