@@ -122,6 +122,17 @@ def test_reuse_skips_exactly_the_runs_whose_kept_summary_answers(run, monkeypatc
     assert len(fake.trained()) == 18
 
 
+def test_progress_counts_the_runs_done_of_those_to_train(run, monkeypatch, tmp_path,
+                                                          capsys):
+    _keep_summaries(tmp_path)  # seed 0's 18 are reused, seed 1's 18 train
+    _sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse", "--seeds=0,1")
+    lines = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith("[sweep]")]
+    assert len(lines) == 18
+    assert lines[0].startswith("[sweep] 1 of 18 runs to train done (18 skipped), 0 failed")
+    assert lines[-1].startswith("[sweep] 18 of 18 runs to train done (18 skipped), 0 failed")
+
+
 def test_reuse_does_not_take_a_summary_of_another_recipe(run, monkeypatch, tmp_path):
     _keep_summaries(tmp_path, kl_warmup_steps=123)
     assert len(_sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse").trained()) == 18
