@@ -21,7 +21,8 @@ import analysis  # noqa: E402
 from architecture import ACTIVE_STDDEV, active_latents  # noqa: E402
 import summaries  # noqa: E402
 from runs import load_runs  # noqa: E402
-from sweep import MODELS, ORIGINAL_RECONSTRUCTION, PAPER_BETA_VAE_SCORE  # noqa: E402
+from sweep import (MODELS, ORIGINAL_RECONSTRUCTION, PAPER_BETA_VAE_SCORE,  # noqa: E402
+                   TARGET_MARGIN)
 
 
 def save(fig, figures_dir, name):
@@ -367,6 +368,22 @@ def _seed_markdown(rows):
     return _render(head, cells, _ball_columns(rows))
 
 
+def against_original(rows):
+    """One sentence on the seed table's rows that have the original's number: how many
+    means are at most the original + TARGET_MARGIN, and how many at or below it, by the
+    difference as the table shows it (2 decimals); "" when no row has one."""
+    rows = [r for r in rows if r["minus_original"] is not None]
+    if not rows:
+        return ""
+    counts = sorted({len(r["seeds"].split()) for r in rows})
+    seeds = "-".join(map(str, counts)) + (" seed" if counts == [1] else " seeds")
+    minus = [round(r["minus_original"], 2) for r in rows]  # as the table shows them
+    within, below = sum(m <= TARGET_MARGIN for m in minus), sum(m <= 0 for m in minus)
+    return (f"Of {len(rows)} settings ({seeds} each), {within} have a mean reconstruction "
+            f"at most the original + {TARGET_MARGIN} nats, and {below} at or below "
+            "the original.\n")
+
+
 def draw_mig(num_balls, by_model):
     """by_model: {model: {beta: [MIG of each seed]}}."""
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -418,7 +435,9 @@ def metrics_table(train_dir, figures_dir, sizes=None):
     written = [_write_csv(os.path.join(figures_dir, "metrics.csv"), TABLE_COLUMNS, rows),
                _write_text(os.path.join(figures_dir, "metrics.md"), _markdown(rows)),
                _write_csv(os.path.join(figures_dir, "seeds.csv"), SEED_COLUMNS, settings),
-               _write_text(os.path.join(figures_dir, "seeds.md"), _seed_markdown(settings))]
+               _write_text(os.path.join(figures_dir, "seeds.md"),
+                           _seed_markdown(settings) + "\n" + against_original(settings))]
+    logging.info("%s", against_original(settings).strip())
     balls = summaries.grouped([r for r in rows if _dataset(r) == "balls"])
     for num_balls, by_model in sorted(balls.items()):
         written.append(save(draw_mig(num_balls, _per_seed(by_model, "mig")), figures_dir,

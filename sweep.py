@@ -186,6 +186,10 @@ ORIGINAL_RECONSTRUCTION = {
 }
 
 
+# The reproduction's target: a mean reconstruction at most the original's + 0.1 nats.
+TARGET_MARGIN = 0.1
+
+
 # Where a sweep keeps each run's results beside its figures (summaries.py writes them).
 RUNS_DIR = "runs"
 SUMMARY_FILE = "summary.json"

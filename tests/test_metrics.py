@@ -154,6 +154,17 @@ def test_the_seed_table_gives_each_settings_spread():
     assert "| 23.00 (one seed) |" in one and "+-" not in one  # one seed has no spread
 
 
+def test_the_seed_table_counts_the_means_within_the_target_and_below_the_original():
+    def row(minus, seeds="0 1 2"):
+        return {"minus_original": minus, "seeds": seeds}
+    rows = [row(-0.2), row(0.004), row(0.05), row(0.104), row(0.13), row(None, "0")]
+    assert plots.against_original(rows) == (  # +0.004 shows as +0.00, +0.104 as +0.10
+        "Of 5 settings (3 seeds each), 4 have a mean reconstruction at most the "
+        "original + 0.1 nats, and 2 at or below the original.\n")
+    assert "(1-3 seeds each)" in plots.against_original(rows + [row(0.5, "0")])
+    assert plots.against_original([row(None)]) == ""  # shapes: no original
+
+
 def test_shape_factors_hold_the_chosen_factor_and_draw_the_rest():
     f = metrics.ShapeFactors(seed=3)
     reference = f.sample(4)
