@@ -108,6 +108,7 @@ def test_a_fresh_clone_trains_every_run_whatever_summaries_it_holds(run, monkeyp
     scored = [a for a, _ in fake.calls if a[1] == "create_run_summary.py"]
     assert len(scored) == 18
     assert fake.calls[-1][0][1] == "create_training_curves.py"
+    assert "create_score_graph.py" in [a[1] for a, _ in fake.calls[-5:]]  # seeds' spread
 
 
 def test_reuse_skips_exactly_the_runs_whose_kept_summary_answers(run, monkeypatch,
