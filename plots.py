@@ -432,12 +432,13 @@ def metrics_table(train_dir, figures_dir, sizes=None):
     os.makedirs(figures_dir, exist_ok=True)
     groups = summaries.grouped(rows)
     settings = seed_table(groups)
+    counts = against_original(settings)
     written = [_write_csv(os.path.join(figures_dir, "metrics.csv"), TABLE_COLUMNS, rows),
                _write_text(os.path.join(figures_dir, "metrics.md"), _markdown(rows)),
                _write_csv(os.path.join(figures_dir, "seeds.csv"), SEED_COLUMNS, settings),
                _write_text(os.path.join(figures_dir, "seeds.md"),
-                           _seed_markdown(settings) + "\n" + against_original(settings))]
-    logging.info("%s", against_original(settings).strip())
+                           _seed_markdown(settings) + "\n" + counts)]
+    logging.info("%s", counts.strip())
     balls = summaries.grouped([r for r in rows if _dataset(r) == "balls"])
     for num_balls, by_model in sorted(balls.items()):
         written.append(save(draw_mig(num_balls, _per_seed(by_model, "mig")), figures_dir,
