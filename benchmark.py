@@ -12,10 +12,9 @@ measures on this machine in the same run.
 """
 
 import json
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

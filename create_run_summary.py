@@ -10,7 +10,7 @@ summary computed from the same checkpoint is left as it is (identity.stale).
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tf_env  # noqa: E402,F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags  # noqa: E402
 

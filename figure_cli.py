@@ -6,7 +6,7 @@ Only those entry scripts import this; the libraries they call take plain argumen
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tf_env  # noqa: E402,F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags  # noqa: E402
 

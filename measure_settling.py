@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tf_env  # noqa: E402,F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags  # noqa: E402
 

@@ -1,11 +1,11 @@
-"""Makes the top-level modules importable and keeps TensorFlow quiet in tests."""
+"""Makes the top-level modules importable and gives TensorFlow the entry scripts' environment."""
 
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+import tf_env  # noqa: E402,F401  (TensorFlow's environment, as the entry scripts set it)
 
 import pytest  # noqa: E402
 
