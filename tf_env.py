@@ -3,10 +3,11 @@ anything that imports TensorFlow; a value already set in the environment wins.
 
 - TF_CPP_MIN_LOG_LEVEL=2: TensorFlow's C++ info and warning lines stay out of the logs.
 - TF_ENABLE_ONEDNN_OPTS=1: oneDNN's CPU kernels. TensorFlow turns them on by itself only
-  on processors with AVX-512 VNNI, BF16 or AMX. On an AVX2 machine, such as this project's
-  2-vCPU AMD EPYC, its own convolution kernels trained conv 2.8x and all_conv 3.2x slower
-  and encoded 4x slower (docs/performance.md). The fully connected model, compiled by XLA,
-  runs the same either way. Only the order of float additions changes (round-off).
+  on some processors (since 2.9: those with AVX512_VNNI, AVX512_BF16 or AMX). On this
+  project's 2-vCPU AVX2 AMD EPYC it leaves them off, and its own kernels train conv
+  1.3-1.4x and all_conv 1.5x slower and encode 2.3x slower (docs/performance.md). The
+  fully connected model, compiled by XLA, runs the same either way. Only the order of
+  float additions changes (round-off).
 """
 
 import os
