@@ -12,7 +12,9 @@ Reads the sweeps' kept summaries and training curves (<dir>/runs/), not checkpoi
 import os
 import sys
 
-from absl import app, flags
+import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
+
+from absl import app, flags  # noqa: E402
 
 flags.DEFINE_list("sweeps", None, "label:figures_dir of each sweep to compare.",
                   required=True)
