@@ -10,7 +10,7 @@ summary computed from the same checkpoint is left as it is (identity.stale).
 import os
 import sys
 
-import tf_env  # noqa: E402,F401  (sets TensorFlow's environment before it loads)
+import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags  # noqa: E402
 

@@ -6,7 +6,7 @@ Only those entry scripts import this; the libraries they call take plain argumen
 import os
 import sys
 
-import tf_env  # noqa: E402,F401  (sets TensorFlow's environment before it loads)
+import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags  # noqa: E402
 

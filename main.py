@@ -9,7 +9,7 @@ Writes <train_dir>_model_<model>_num_balls_<n>_beta_<beta>/ and resumes it when 
 import os
 import sys
 
-import tf_env  # noqa: E402,F401  (sets TensorFlow's environment before it loads)
+import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags, logging  # noqa: E402
 

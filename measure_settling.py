@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-import tf_env  # noqa: E402,F401  (sets TensorFlow's environment before it loads)
+import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags  # noqa: E402
 

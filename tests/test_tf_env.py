@@ -39,8 +39,8 @@ def first_outside_stdlib(path):
 def test_every_entry_script_sets_the_environment_before_anything_else():
     scripts = entry_scripts()
     assert len(scripts) >= 10  # main.py, benchmark.py, the create_*.py scripts, ...
-    late = {os.path.basename(p): first_outside_stdlib(p) for p in scripts
-            if first_outside_stdlib(p) not in SETS_ENV}
+    first = {os.path.basename(p): first_outside_stdlib(p) for p in scripts}
+    late = {name: module for name, module in first.items() if module not in SETS_ENV}
     assert not late, f"these import something before tf_env: {late}"
     assert first_outside_stdlib(os.path.join(ROOT, "figure_cli.py")) == "tf_env"
 
