@@ -94,15 +94,18 @@ class Trainer:
         self._seeds = tf.constant([[config.seed, _DATA_STREAM], [config.seed, _NOISE_STREAM]],
                                   tf.int64)
         # Inside an XLA step the data is compiled with it; otherwise on its own.
-        self.batch = self._batch if self.jit_compile else tf.function(self._batch,
-                                                                       jit_compile=True)
+        # autograph=False: the step has no Python control flow on tensors (the loop is a
+        # tf.while_loop), and converting it cost seconds at every start.
+        self.batch = self._batch if self.jit_compile else tf.function(
+            self._batch, jit_compile=True, autograph=False)
         if self.replicas == 1:
             self._gradients = self._compute_gradients
-            self.run_steps = tf.function(self._run_steps, jit_compile=self.jit_compile)
+            self.run_steps = tf.function(self._run_steps, jit_compile=self.jit_compile,
+                                         autograph=False)
         else:  # XLA cannot hold the cross-replica sum: compile each replica's part
             self._gradients = tf.function(self._compute_gradients,
-                                          jit_compile=self.jit_compile)
-            self.run_steps = tf.function(self._run_steps)
+                                          jit_compile=self.jit_compile, autograph=False)
+            self.run_steps = tf.function(self._run_steps, autograph=False)
 
     def _seed(self, stream, step, replica):
         """The stateless seed of `stream` (data or noise) at `step` for `replica`."""
@@ -165,9 +168,13 @@ class Trainer:
         step's loss was finite."""
         out = self._train_step()
         finite = tf.math.is_finite(out["loss"])
-        for _ in tf.range(num_steps - 1):
+
+        def body(i, out, finite):
             out = self._train_step()
-            finite = finite & tf.math.is_finite(out["loss"])
+            return i + 1, out, finite & tf.math.is_finite(out["loss"])
+
+        _, out, finite = tf.while_loop(lambda i, *_: i < num_steps - 1, body,
+                                       (tf.zeros_like(num_steps), out, finite))
         return out, finite
 
 
