@@ -218,7 +218,7 @@ def kept_summaries(figures_dir):
 
 
 # sweep_time.csv events that end a run's work in an invocation (./run logs them).
-_RUN_ENDS = ("summarized", "summary failed", "failed", "finished")
+_RUN_ENDS = ("summarized", "summary failed", "failed", "finished", "interrupted")
 
 
 def _utc(text):

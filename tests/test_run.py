@@ -211,9 +211,15 @@ def test_sigint_reaches_the_running_trainings_and_is_logged(tmp_path):
         assert process.wait(timeout=120) == 128 + signal.SIGINT
     finally:
         process.kill()
-    with open(os.path.join(tmp_path, "figs", "sweep_time.csv")) as f:
-        assert [r["event"] for r in csv.DictReader(f)][-1] == "stopped"
     name = "ts_batch_size_8_hidden_size_4_model_conv_num_balls_1_beta_0.1"
+    with open(os.path.join(tmp_path, "figs", "sweep_time.csv")) as f:
+        rows = [(r["event"], r["run"]) for r in csv.DictReader(f)]
+    # the run's stop is logged as such (not as a failure) before the sweep's own
+    assert rows[-2:] == [("interrupted", name), ("stopped", "SIGINT")]
+    with open(log) as f:
+        out = f.read()
+    assert "[1/1] stopped by SIGINT (the same command resumes it)" in out
+    assert "FAILED" not in out and "runs to train done" not in out
     with open(os.path.join(tmp_path, "ck", "logs", name + ".log")) as f:
         assert "Run the same command again to resume" in f.read()
 
@@ -245,6 +251,30 @@ def test_the_stop_handler_takes_no_lock_the_interrupted_code_may_hold(tmp_path,
     assert exits == [128 + signal.SIGINT]
     with open(tmp_path / "sweep_time.csv") as f:
         assert [r["event"] for r in csv.DictReader(f)] == ["stopped"]
+
+
+def test_after_a_stop_signal_no_command_starts_and_a_trained_run_is_left_unscored(
+        run, tmp_path):
+    """A run whose training ends just as a stop signal arrives is not scored now (the
+    next ./run scores it), and a run whose turn comes after the signal does not start."""
+    calls = []
+
+    def fake_execute(tag, argv, log_path, gpu=None):
+        calls.append(argv[1])
+        run._stopping.append("SIGTERM")  # the signal arrives while main.py runs
+        return 0, "done"
+
+    run.execute = fake_execute
+    args, _ = run.parse_args(["--reproduce", "--figures_dir", str(tmp_path)])
+    config = run.sweep.plan("reproduce", str(tmp_path / "ts"), (None,), [], "python3")[0][0]
+    assert run.job(args, "[1/2]", ["python3", "main.py"], config, str(tmp_path), None)[1:] \
+        == (None, "done")
+    assert calls == ["main.py"]  # create_run_summary.py was not started
+    assert run.job(args, "[2/2]", ["python3", "main.py"], config, str(tmp_path), None)[1] \
+        is None
+    assert calls == ["main.py"]
+    with open(tmp_path / "sweep_time.csv") as f:
+        assert [r["event"] for r in csv.DictReader(f)] == ["started", "trained"]
 
 
 @pytest.mark.parametrize("failing", ["main.py", "create_run_summary.py"])

@@ -153,14 +153,16 @@ def test_a_runs_own_settings_replace_its_models_and_longest_runs_start_first(mon
     assert per_model["conv"] == {"lr": 3e-3, "max_step": 300}  # not changed in place
 
 
-def test_run_time_of_runs_not_scored_one_by_one(tmp_path):
-    # --quick and the faithful sweep log "finished" when a run is trained (no summary)
+@pytest.mark.parametrize("end", ["failed", "interrupted"])
+def test_run_time_of_runs_not_scored_one_by_one(tmp_path, end):
+    # --quick and the faithful sweep log "finished" when a run is trained (no summary);
+    # a run that fails, or is stopped by a signal, ends its interval there
     path = _timing(tmp_path, [
         ("01", "10:00:00", "start", "quick", ""),
         ("01", "10:00:00", "started", "a", ""),
         ("01", "10:05:00", "finished", "a", "300"),
         ("01", "10:07:00", "resumed", "b", ""),
-        ("01", "10:10:00", "failed", "b", "180"),
+        ("01", "10:10:00", end, "b", "180"),
         ("01", "10:20:00", "trained all", "quick", "1200"),
         ("01", "10:22:00", "done", "quick", "1320"),
     ])
