@@ -29,7 +29,7 @@ def images(num_balls, count, seed, sampler="iid", frames=None, friction=False):
     scripts drew them.
     """
     if sampler == "iid":
-        return data.sample_batch(count, num_balls, tf.constant([seed, 7919], tf.int64))[0]
+        return data.render(_iid_positions(num_balls, count, seed))
     if sampler != "trajectory":
         raise ValueError(f"unknown sampler {sampler!r}; choose one of {data.SAMPLERS}")
     frames = frames or count
@@ -39,6 +39,10 @@ def images(num_balls, count, seed, sampler="iid", frames=None, friction=False):
     positions = [_trajectory(frames, num_balls, tf.constant([seed, 7919 + i], tf.int64),
                              friction) for i in range(count // frames)]
     return data.render(tf.concat(positions, axis=0))
+
+
+def _iid_positions(num_balls, count, seed):
+    return data.sample_positions(count, num_balls, tf.constant([seed, 7919], tf.int64))
 
 
 def run_images(config, count, seed, frames=None, sampler=None):
@@ -112,7 +116,7 @@ def entropy_floor(num_balls, count=102400, seed=2, sampler="iid", chunk=10240):
     if rendered at once.
     """
     if sampler == "iid":
-        positions = data.sample_positions(count, num_balls, tf.constant([seed, 7919], tf.int64))
+        positions = _iid_positions(num_balls, count, seed)
         parts = (data.render(positions[i:i + chunk]) for i in range(0, count, chunk))
     else:
         parts = [images(num_balls, count, seed, sampler, frames=128)]
