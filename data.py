@@ -118,8 +118,17 @@ def grid_values(grid, low=RADIUS, high=BOX_SIZE - RADIUS):
 
 def canonical_order(positions):
     """Sorts each configuration's balls by x, then y: [B, n, 2] -> [B, n, 2]."""
-    key = positions[..., 0] * (4 * BOX_SIZE) + positions[..., 1]
-    return tf.gather(positions, tf.argsort(key, axis=1, stable=True), batch_dims=1)
+    by_y = tf.gather(positions, tf.argsort(positions[..., 1], axis=1, stable=True),
+                     batch_dims=1)
+    return tf.gather(by_y, tf.argsort(by_y[..., 0], axis=1, stable=True), batch_dims=1)
+
+
+def in_canonical_order(positions):
+    """[B, n, 2] -> [B] bool: balls sorted by x, then y (what canonical_order returns)."""
+    left, right = positions[:, :-1], positions[:, 1:]
+    ordered = (right[..., 0] > left[..., 0]) | (
+        (right[..., 0] == left[..., 0]) & (right[..., 1] >= left[..., 1]))
+    return tf.reduce_all(ordered, axis=1)
 
 
 def _rejection_sample(batch_size, num_balls, seed, low, high, fixed=None, grid=None,
@@ -129,23 +138,25 @@ def _rejection_sample(batch_size, num_balls, seed, low, high, fixed=None, grid=N
     Vectorised: each round redraws only the rows not yet valid. `fixed`, if given, is a
     pair (mask [B, n, 2] bool, values [B, n, 2]) of coordinates that are held, not drawn.
     `grid` draws coordinates from that many evenly spaced values instead. `canonical`
-    returns balls sorted by x (held coordinates refer to that order).
+    returns balls sorted by x, then y (held coordinates refer to that order).
+
+    Without held coordinates a canonical draw is sorted, which keeps it uniform over the
+    valid canonical configurations. With them it is not: sorting first and holding after
+    would make "the left ball" the lesser of two draws whatever was held, so the held
+    values go into the raw draw and a draw out of canonical order is rejected instead.
     """
     shape = [batch_size, num_balls, 2]
+    reorder = canonical and num_balls > 1
 
     def draw(i):
         p = _draw(shape, tf.random.experimental.stateless_fold_in(seed, i), low, high, grid)
-        if canonical:
-            p = canonical_order(p)
         if fixed is not None:
-            p = tf.where(fixed[0], fixed[1], p)
-        return p
+            return tf.where(fixed[0], fixed[1], p)
+        return canonical_order(p) if reorder else p
 
     def valid(p):
         ok = _valid(p)
-        if canonical and num_balls > 1:
-            ok = ok & tf.reduce_all(p[:, 1:, 0] >= p[:, :-1, 0], axis=1)
-        return ok
+        return ok & in_canonical_order(p) if reorder else ok
 
     def body(i, positions, done):
         candidate = draw(i)
