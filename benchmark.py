@@ -3,12 +3,19 @@
     python benchmark.py --models=fully_connected,conv,all_conv --num_balls=1,2 \
         --json=benchmark.json
 
+    python benchmark.py --score_runs=./checkpoints/train_store_model_conv_num_balls_2_beta_1.0
+
 For each (model, num_balls): images/s of the real training step (train.Trainer, the code
 path of main.py) with XLA as main.py chooses it, on and off; images/s of our generator
 alone and of a numpy generator written like the original's (one bouncing trajectory per
 batch, a Python loop over frames); for the fully connected model its training FLOPs per
 image, the FLOP/s reached, and their fraction of the fp32 matmul throughput that TF
 measures on this machine in the same run.
+
+With --score_runs, instead: for each trained run, the seconds each score takes at
+disentanglement_lib's sizes (one core, as metrics.py fits its classifiers), and DCI
+computed both ways on the same codes, by disentanglement_lib's GradientBoostingClassifier
+and by the LightGBM trees this project uses, with their difference.
 """
 
 import json
@@ -21,6 +28,7 @@ import tensorflow as tf  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
 import data  # noqa: E402
+import metrics  # noqa: E402
 import reference  # noqa: E402
 import sweep  # noqa: E402
 from config import Config  # noqa: E402
@@ -34,6 +42,9 @@ flags.DEFINE_float("seconds", 3.0, "Minimum seconds per data-generation measurem
 flags.DEFINE_string("json", None, "Also write the records here.")
 flags.DEFINE_enum("sampler", "iid", ["iid", "trajectory"],
                   "Data generated inside the timed training step (the README's table: iid).")
+flags.DEFINE_list("score_runs", [], "Run directories: time their scores instead "
+                  "(see the docstring).")
+flags.DEFINE_integer("score_seed", 0, "Seed of the scores' points (--score_runs).")
 FLAGS = flags.FLAGS
 
 
@@ -138,8 +149,66 @@ def table(records):
     return "\n".join(lines)
 
 
+def score_costs(run_dir, seed=0):
+    """Seconds of each score of one run at disentanglement_lib's sizes, and DCI by both
+    estimators on the same codes."""
+    from runs import load_run
+    config, model, step, _ = load_run(run_dir)
+    factors = (metrics.ShapeFactors(seed) if config.dataset == "shapes"
+               else metrics.BallFactors(config.num_balls, seed))
+
+    def encode(x):
+        return model.encode(x)[0].numpy()
+
+    rng = np.random.default_rng(seed)
+    record = {"run": run_dir, "step": step}
+    for name, score in (
+            ("beta_vae", lambda: metrics.beta_vae_score(encode, factors, rng)),
+            ("factor_vae", lambda: metrics.factor_vae_score(encode, factors, rng)),
+            ("mig", lambda: metrics.mig_score(encode, factors))):
+        start = time.perf_counter()
+        record.update({k: v for k, v in score().items() if k in metrics.SCORES})
+        record[f"{name}_seconds"] = time.perf_counter() - start
+    start = time.perf_counter()
+    codes = (metrics._codes_and_factors(encode, factors, metrics.NUM_TRAIN)
+             + metrics._codes_and_factors(encode, factors, metrics.NUM_EVAL))
+    record["dci_sap_codes_seconds"] = time.perf_counter() - start
+    for estimator in metrics.DCI_ESTIMATORS:
+        start = time.perf_counter()
+        dci = metrics.dci_from_codes(*codes, estimator=estimator)
+        record[f"dci_{estimator}_seconds"] = time.perf_counter() - start
+        for key in ("dci_disentanglement", "dci_completeness", "dci_informativeness"):
+            record[f"{key}_{estimator}"] = dci[key]
+    start = time.perf_counter()
+    record["sap"] = metrics.sap_from_codes(*codes)["sap"]
+    record["sap_seconds"] = time.perf_counter() - start
+    return record
+
+
+def score_table(records):
+    lines = []
+    for r in records:
+        lines.append(f"{r['run']} (step {r['step']})")
+        lines.append("  seconds: " + ", ".join(
+            f"{k[:-8]} {v:.1f}" for k, v in r.items() if k.endswith("_seconds")))
+        for key in ("dci_disentanglement", "dci_completeness", "dci_informativeness"):
+            ours, theirs = r[f"{key}_lightgbm"], r[f"{key}_sklearn_gbt"]
+            lines.append(f"  {key}: lightgbm {ours:.4f}, sklearn_gbt {theirs:.4f}, "
+                         f"difference {ours - theirs:+.4f}")
+        lines.append("  " + ", ".join(f"{k} {r[k]:.4f}" for k in
+                                      ("beta_vae", "factor_vae", "mig", "sap")))
+    return "\n".join(lines)
+
+
 def main(argv):
     del argv
+    if FLAGS.score_runs:
+        records = [score_costs(d, FLAGS.score_seed) for d in FLAGS.score_runs]
+        print(score_table(records))
+        if FLAGS.json:
+            with open(FLAGS.json, "w") as f:
+                json.dump(records, f, indent=2)
+        return
     devices = [d.device_type for d in tf.config.list_physical_devices()]
     logging.info("devices: %s", devices)
     matmul = matmul_flops_per_s(FLAGS.seconds)

@@ -1,4 +1,4 @@
-"""Disentanglement scores against the true ball positions: beta-VAE, FactorVAE and MIG.
+"""Disentanglement scores against the true factors: beta-VAE, FactorVAE, MIG, DCI and SAP.
 
 Definitions and defaults follow google-research/disentanglement_lib, the most used
 implementation, so the numbers are comparable to published ones:
@@ -19,6 +19,26 @@ implementation, so the numbers are comparable to published ones:
   each dimension with each factor, over the factor's entropy; the gap between the two
   most informative dimensions, averaged over factors.
 
+- DCI (Eastwood and Williams 2018): from 10000 training and 5000 test points, one
+  gradient-boosted classifier per factor predicts its value from the code; their
+  feature importances form a [codes, factors] matrix. Disentanglement is 1 minus each
+  code's entropy over factors (base: the number of factors), weighted by the code's share
+  of importance; completeness is 1 minus each factor's entropy over codes (base: the
+  number of codes), weighted likewise; informativeness is the classifiers' mean test
+  accuracy. disentanglement_lib fits scikit-learn's GradientBoostingClassifier (exact
+  splits, impurity importance): 5-10 min a run on one core here. This project fits the
+  same trees (100 rounds of depth 3, learning rate 0.1) with LightGBM on 1023-bin
+  histograms and its gain importance (DCI_ESTIMATOR; the estimator is named in each result):
+  docs/metrics.md gives the cost of each and their difference on the same codes.
+- SAP (Kumar et al. 2018), discrete factors: for each code and factor, a linear SVM
+  (C 0.01, balanced classes) on that code alone predicts the factor, trained on 10000
+  points and scored on 5000; per factor, the gap between the two best codes' accuracies,
+  averaged over factors.
+
+Every classifier is fit to convergence: the logistic regression with up to BETA_VAE_MAX_ITER
+iterations, the SVMs with up to SAP_MAX_ITER; any fit that still stops at its limit is
+counted in the result (beta_vae_unconverged, sap_unconverged), never hidden.
+
 The factors are the ball centres, x then y of each ball, each drawn from 32 evenly
 spaced values over its valid range (as dSprites does for position). Two balls are
 exchangeable, so they are ordered canonically, left ball first (by x, then y): the only
@@ -31,13 +51,16 @@ import warnings
 
 import numpy as np
 import tensorflow as tf
-from sklearn import linear_model
+from sklearn import ensemble, linear_model, svm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import mutual_info_score
 
 import data
 import shapes
 
+# The five scores (DCI's three parts) that tables and figures show, in [0, 1].
+SCORES = ("beta_vae", "factor_vae", "mig", "dci_disentanglement", "dci_completeness",
+          "dci_informativeness", "sap")
 GRID = 32
 BATCH_SIZE = 64
 NUM_TRAIN = 10000
@@ -46,6 +69,16 @@ NUM_VARIANCE_ESTIMATE = 10000
 NUM_MIG = 10000
 MIG_BINS = 20
 PRUNE_SCALE = 0.05  # on the standard deviation, as disentanglement_lib
+# scikit-learn's default is 100 iterations (disentanglement_lib's setting), at which the
+# fit on unscaled features may stop short; the score is that of the converged fit.
+BETA_VAE_MAX_ITER = 5000
+SAP_MAX_ITER = 10000  # LinearSVC's default is 1000
+# The trees of disentanglement_lib's DCI (GradientBoostingClassifier's defaults).
+GBT_ROUNDS, GBT_DEPTH, GBT_LEARNING_RATE = 100, 3, 0.1
+# LightGBM's histogram bins per code: at its default 255 a bin can straddle two clusters
+# of a code (a perfect binary code then scores disentanglement 0.97, not 1); 1023 keeps
+# the splits where exact ones fall on such codes at 1/4 the cost of one bin per value.
+DCI_BINS = 1023
 _CHUNK = 4096  # images rendered and encoded at once
 # Graph versions of the samplers: their rejection loops run in TF, not in Python.
 _sample = tf.function(data.sample_positions)
@@ -145,12 +178,22 @@ def beta_vae_score(encode, factors_sampler, rng, num_train=NUM_TRAIN, num_eval=N
                    batch_size=BATCH_SIZE):
     x_train, y_train = _beta_vae_points(encode, factors_sampler, rng, num_train, batch_size)
     x_eval, y_eval = _beta_vae_points(encode, factors_sampler, rng, num_eval, batch_size)
-    model = linear_model.LogisticRegression(random_state=int(rng.integers(2**31)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x_train, y_train)
+    model = linear_model.LogisticRegression(random_state=int(rng.integers(2**31)),
+                                            max_iter=BETA_VAE_MAX_ITER)
+    unconverged = _fit_counting_unconverged(model, x_train, y_train)
     return {"beta_vae": float(model.score(x_eval, y_eval)),
-            "beta_vae_train": float(model.score(x_train, y_train))}
+            "beta_vae_train": float(model.score(x_train, y_train)),
+            "beta_vae_iterations": int(np.max(model.n_iter_)),
+            "beta_vae_unconverged": unconverged}
+
+
+def _fit_counting_unconverged(model, x, y):
+    """Fits a scikit-learn model; returns how many ConvergenceWarnings it raised (a fit
+    that stopped at its iteration limit), which are counted rather than shown."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(x, y)
+    return sum(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
 def _factor_vae_votes(encode, f, rng, count, batch_size, scale, active):
@@ -205,14 +248,118 @@ def mig_score(encode, factors_sampler, num_points=NUM_MIG):
     return {"mig": mig, "mig_per_factor": [float(g) for g in gaps]}
 
 
+def _gbt_sklearn(x_train, y_train, x_test, y_test):
+    """disentanglement_lib's classifier: (importances [k], train and test accuracy)."""
+    model = ensemble.GradientBoostingClassifier(
+        n_estimators=GBT_ROUNDS, max_depth=GBT_DEPTH, learning_rate=GBT_LEARNING_RATE)
+    model.fit(x_train, y_train)
+    return (np.abs(model.feature_importances_), model.score(x_train, y_train),
+            model.score(x_test, y_test))
+
+
+def _gbt_lightgbm(x_train, y_train, x_test, y_test):
+    """The same trees grown by LightGBM on DCI_BINS histogram bins per code; importance =
+    the total split gain of each code, normalised to sum to 1 as scikit-learn's impurity
+    importance is."""
+    import lightgbm  # imported here: only DCI needs it
+    model = lightgbm.LGBMClassifier(
+        n_estimators=GBT_ROUNDS, max_depth=GBT_DEPTH, num_leaves=2**GBT_DEPTH,
+        learning_rate=GBT_LEARNING_RATE, min_child_samples=1, reg_lambda=0.0,
+        max_bin=DCI_BINS, min_data_in_bin=1, importance_type="gain",
+        n_jobs=1, deterministic=True, force_row_wise=True, random_state=0, verbose=-1)
+    model.fit(x_train, y_train)
+    gain = np.asarray(model.feature_importances_, np.float64)
+    total = gain.sum()
+    return (gain / total if total > 0 else gain, model.score(x_train, y_train),
+            model.score(x_test, y_test))
+
+
+DCI_ESTIMATORS = {"sklearn_gbt": _gbt_sklearn, "lightgbm": _gbt_lightgbm}
+DCI_ESTIMATOR = "lightgbm"
+
+
+def _one_minus_entropy(weights, axis):
+    """1 - the entropy of weights normalised along axis, in base (its length), as
+    disentanglement_lib computes it (scipy.stats.entropy of weights + 1e-11)."""
+    p = weights + 1e-11
+    p = p / p.sum(axis=axis, keepdims=True)
+    return 1.0 - (-(p * np.log(p)).sum(axis=axis)) / np.log(weights.shape[axis])
+
+
+def dci_from_importance(importance):
+    """(disentanglement, completeness) of an importance matrix [codes, factors]."""
+    weights = importance if importance.sum() > 0 else np.ones_like(importance)
+    code_share = weights.sum(axis=1) / weights.sum()
+    factor_share = weights.sum(axis=0) / weights.sum()
+    disentanglement = float(np.sum(_one_minus_entropy(importance, 1) * code_share))
+    completeness = float(np.sum(_one_minus_entropy(importance, 0) * factor_share))
+    return disentanglement, completeness
+
+
+def dci_from_codes(codes_train, factors_train, codes_test, factors_test,
+                   estimator=DCI_ESTIMATOR):
+    """DCI of codes [n, k] against discrete factors [n, f] (indices), train and test."""
+    fit = DCI_ESTIMATORS[estimator]
+    importance = np.zeros((codes_train.shape[1], factors_train.shape[1]))
+    train_accuracy, test_accuracy = [], []
+    for j in range(factors_train.shape[1]):
+        importance[:, j], train, test = fit(codes_train, factors_train[:, j], codes_test,
+                                            factors_test[:, j])
+        train_accuracy.append(train)
+        test_accuracy.append(test)
+    disentanglement, completeness = dci_from_importance(importance)
+    return {"dci_disentanglement": disentanglement, "dci_completeness": completeness,
+            "dci_informativeness": float(np.mean(test_accuracy)),
+            "dci_informativeness_train": float(np.mean(train_accuracy)),
+            "dci_importance": importance.tolist(), "dci_estimator": estimator}
+
+
+def sap_from_codes(codes_train, factors_train, codes_test, factors_test):
+    """SAP of codes [n, k] against discrete factors [n, f]; the score matrix [k, f] of
+    each code's accuracy on each factor, and the unconverged SVM fits."""
+    k, f = codes_train.shape[1], factors_train.shape[1]
+    accuracy = np.zeros((k, f))
+    unconverged = 0
+    for i in range(k):
+        for j in range(f):
+            classifier = svm.LinearSVC(C=0.01, class_weight="balanced",
+                                       max_iter=SAP_MAX_ITER)
+            unconverged += _fit_counting_unconverged(classifier, codes_train[:, i:i + 1],
+                                                     factors_train[:, j])
+            accuracy[i, j] = classifier.score(codes_test[:, i:i + 1], factors_test[:, j])
+    top = np.sort(accuracy, axis=0)
+    gap = top[-1] - top[-2] if k > 1 else top[-1]
+    return {"sap": float(gap.mean()), "sap_matrix": accuracy.tolist(),
+            "sap_unconverged": unconverged}
+
+
+def _codes_and_factors(encode, factors_sampler, count):
+    values = factors_sampler.sample(count)
+    return represent(encode, factors_sampler, values), factors_sampler.indices(values)
+
+
+def dci_and_sap_scores(encode, factors_sampler, num_train=NUM_TRAIN, num_test=NUM_EVAL,
+                       estimator=DCI_ESTIMATOR):
+    """DCI and SAP on one draw of num_train training and num_test test points (each
+    metric in disentanglement_lib draws its own of the same sizes)."""
+    train = _codes_and_factors(encode, factors_sampler, num_train)
+    test = _codes_and_factors(encode, factors_sampler, num_test)
+    scores = dci_from_codes(*train, *test, estimator=estimator)
+    scores.update(sap_from_codes(*train, *test))
+    return scores
+
+
 def evaluate(encode, num_balls, seed=0, num_train=NUM_TRAIN, num_eval=NUM_EVAL,
-             num_mig=NUM_MIG, dataset="balls"):
-    """All three scores of `encode` (float32 images [B, size, size, 1] -> numpy [B, k])
+             num_mig=NUM_MIG, dataset="balls", dci_estimator=DCI_ESTIMATOR):
+    """All five scores of `encode` (float32 images [B, size, size, 1] -> numpy [B, k])
     against the factors of `dataset`: ball positions, or the five factors of 2D shapes.
 
-    Returns a dict with beta_vae, factor_vae and mig in [0, 1], the classifiers'
-    training accuracies, factor_vae_active_dims, mig_per_factor, num_factors and
-    chance (the accuracy of guessing a factor). Reproducible for a fixed seed.
+    Returns a dict with beta_vae, factor_vae, mig, dci_disentanglement,
+    dci_completeness, dci_informativeness and sap in [0, 1], the classifiers' training
+    accuracies and convergence, factor_vae_active_dims, mig_per_factor, the DCI
+    importance and SAP score matrices, num_factors and chance (the accuracy of guessing
+    a factor). DCI and SAP use num_train and num_eval points, as the classifier scores
+    do. Reproducible for a fixed seed.
     """
     rng = np.random.default_rng(seed)
     factors = ShapeFactors(seed) if dataset == "shapes" else BallFactors(num_balls, seed)
@@ -221,4 +368,5 @@ def evaluate(encode, num_balls, seed=0, num_train=NUM_TRAIN, num_eval=NUM_EVAL,
     scores.update(factor_vae_score(encode, factors, rng, num_train, num_eval,
                                    num_variance_estimate=num_mig))
     scores.update(mig_score(encode, factors, num_mig))
+    scores.update(dci_and_sap_scores(encode, factors, num_train, num_eval, dci_estimator))
     return scores

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 from absl import logging  # noqa: E402
 
 import analysis  # noqa: E402
+import identity  # noqa: E402
 from architecture import ACTIVE_STDDEV, active_latents  # noqa: E402
 import summaries  # noqa: E402
 from runs import load_runs  # noqa: E402
@@ -278,11 +279,33 @@ def training_curves(train_dir, figures_dir):
             for x, name in (("step", "curves"), ("minutes", "minutes"))]
 
 
-TABLE_COLUMNS = ("model", "num_balls", "beta", "seed", "step", "reconstruction",
-                 "reconstruction_se", "reconstruction_images", "kl", "active_latents",
-                 "beta_vae", "factor_vae", "mig", "original_reconstruction",
-                 "iid_reconstruction", "iid_reconstruction_se", "run_dir")
-SCORES = (("beta_vae", "beta-VAE"), ("factor_vae", "FactorVAE"), ("mig", "MIG"))
+SCORES = (("beta_vae", "beta-VAE"), ("factor_vae", "FactorVAE"), ("mig", "MIG"),
+          ("dci_disentanglement", "DCI disentanglement"),
+          ("dci_completeness", "DCI completeness"),
+          ("dci_informativeness", "DCI informativeness"), ("sap", "SAP"))
+TABLE_COLUMNS = (("model", "num_balls", "beta", "seed", "step", "reconstruction",
+                  "reconstruction_se", "reconstruction_images", "kl", "active_latents")
+                 + tuple(k for k, _ in SCORES)
+                 + ("evaluation", "original_reconstruction", "iid_reconstruction",
+                    "iid_reconstruction_se", "run_dir"))
+STALE_MARK = "*"
+
+
+def _score(summary, key):
+    """A summary's score, or None where it was not scored (or by a protocol before it)."""
+    value = summary.get(key)
+    return value if _known(value) else None
+
+
+def _stale_note(rows):
+    """The line under a table that has scores made by an older protocol ("" if none)."""
+    old = sorted({r.get("evaluation") for r in rows if r.get("stale")}, key=str)
+    if not old:
+        return ""
+    return (f"\n{STALE_MARK} scored by evaluation protocol {', '.join(map(str, old))}, not "
+            f"the current {identity.EVALUATION} (see identity.EVALUATION): stale until the "
+            "run is rescored from its checkpoint; \"-\" where that protocol had no such "
+            "score.\n")
 
 
 def _known(value):
@@ -306,7 +329,7 @@ def _ball_columns(rows):
 
 def _markdown(rows):
     head = ["balls", "model", "beta", "seed", "step", "reconstruction +- se", "original",
-            "minus original", "KL", "active latents", "beta-VAE", "FactorVAE", "MIG"]
+            "minus original", "KL", "active latents"] + [n for _, n in SCORES]
     cells = []
     for r in rows:
         original = r["original_reconstruction"]
@@ -316,8 +339,15 @@ def _markdown(rows):
             f"{original:.2f}" if _known(original) else "-",
             f"{r['reconstruction'] - original:+.2f}" if _known(original) else "-",
             f"{r['kl']:.2f}", str(r["active_latents"])]
-            + [f"{r[k]:.3f}" if _known(r[k]) else "-" for k, _ in SCORES])
-    return _render(head, cells, _ball_columns(rows))
+            + [_score_cell(r, k) for k, _ in SCORES])
+    return _render(head, cells, _ball_columns(rows)) + _stale_note(rows)
+
+
+def _score_cell(row, key):
+    value = _score(row, key)
+    if value is None:
+        return "-"
+    return f"{value:.3f}" + (STALE_MARK if row.get("stale") else "")
 
 
 def seed_table(groups):
@@ -339,8 +369,10 @@ def seed_table(groups):
                        "mean": mean, "sd": sd, "original": original,
                        "minus_original": mean - original if _known(original) else None}
                 for key, _ in SCORES:
-                    values = [s[key] for s in found if _known(s[key])]
+                    values = [v for v in (_score(s, key) for s in found) if v is not None]
                     row[key], row[key + "_sd"] = _spread(values) if values else (None, None)
+                row["stale"] = any(s.get("stale") for s in found)
+                row["evaluation"] = min((s.get("evaluation") or 0 for s in found))
                 rows.append(row)
     return rows
 
@@ -363,9 +395,9 @@ def _seed_markdown(rows):
             r["reconstructions"], _mean_sd(r["mean"], r["sd"], n, 2), f"{r['max_se']:.3f}",
             f"{r['original']:.2f}" if _known(r["original"]) else "-",
             f"{r['minus_original']:+.2f}" if r["minus_original"] is not None else "-"]
-            + [_mean_sd(r[k], r[k + "_sd"], n, 3) if r[k] is not None else "-"
-               for k, _ in SCORES])
-    return _render(head, cells, _ball_columns(rows))
+            + [_mean_sd(r[k], r[k + "_sd"], n, 3) + (STALE_MARK if r.get("stale") else "")
+               if r[k] is not None else "-" for k, _ in SCORES])
+    return _render(head, cells, _ball_columns(rows)) + _stale_note(rows)
 
 
 def against_original(rows):
@@ -412,9 +444,9 @@ def _write_text(path, text):
     return path
 
 
-SEED_COLUMNS = ("num_balls", "model", "beta", "seeds", "reconstructions", "mean", "sd",
-                "max_se", "original", "minus_original", "beta_vae", "beta_vae_sd",
-                "factor_vae", "factor_vae_sd", "mig", "mig_sd")
+SEED_COLUMNS = (("num_balls", "model", "beta", "seeds", "reconstructions", "mean", "sd",
+                 "max_se", "original", "minus_original")
+                + tuple(c for k, _ in SCORES for c in (k, k + "_sd")) + ("evaluation",))
 
 
 def metrics_table(train_dir, figures_dir, sizes=None):
@@ -424,7 +456,7 @@ def metrics_table(train_dir, figures_dir, sizes=None):
     sizes: the scores' sizes (summaries.table_sizes(); default disentanglement_lib's)."""
     rows = summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())
     for r in rows:
-        logging.info("%s: %s", r["run"], {k: r.get(k) for k in TABLE_COLUMNS[3:13]})
+        logging.info("%s: %s", r["run"], {k: r.get(k) for k in TABLE_COLUMNS[3:17]})
     if not rows:
         return []
     rows.sort(key=lambda r: (r["num_balls"], sweep_order(r["model"]), r["beta"],
@@ -439,7 +471,7 @@ def metrics_table(train_dir, figures_dir, sizes=None):
                _write_text(os.path.join(figures_dir, "seeds.md"),
                            _seed_markdown(settings) + "\n" + counts)]
     logging.info("%s", counts.strip())
-    balls = summaries.grouped([r for r in rows if _dataset(r) == "balls"])
+    balls = summaries.grouped([r for r in rows if _dataset(r) == "balls" and not r.get("stale")])
     for num_balls, by_model in sorted(balls.items()):
         written.append(save(draw_mig(num_balls, _per_seed(by_model, "mig")), figures_dir,
                             f"{analysis.ball_word(num_balls)}_ball_mig.png"))
@@ -451,14 +483,16 @@ def _dataset(summary):
 
 
 def draw_scores(title, by_model, paper=None):
-    """Three panels, the beta-VAE, FactorVAE and MIG scores against beta: by_model
-    {model: {beta: {seed: summary}}}, the mean over seeds with a +-sd bar and each seed;
-    paper: {beta: (score, +-)}, the paper's beta-VAE scores as hollow markers."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    """A panel per score (SCORES) against beta: by_model {model: {beta: {seed:
+    summary}}}, the mean over seeds with a +-sd bar and each seed; paper: {beta: (score,
+    +-)}, the paper's beta-VAE scores as hollow markers."""
+    fig, axes = plt.subplots(2, 4, figsize=(17, 8), layout="constrained")
+    axes = axes.ravel()
+    axes[-1].axis("off")
     for ax, (key, name) in zip(axes, SCORES):
         for model_name, by_beta in sorted(by_model.items()):
-            values = {b: [s[key] for s in by_seed.values() if _known(s[key])]
-                      for b, by_seed in by_beta.items()}
+            values = {b: [v for v in (_score(s, key) for s in by_seed.values())
+                          if v is not None] for b, by_seed in by_beta.items()}
             _draw_seeds(ax, {b: v for b, v in values.items() if v}, label=model_name)
         if key == "beta_vae" and paper:
             betas = sorted(paper)
@@ -475,9 +509,15 @@ def draw_scores(title, by_model, paper=None):
 
 
 def score_graphs(train_dir, figures_dir, sizes=None):
-    """<dataset>_scores.png (shapes_scores.png, one_ball_scores.png, ...): the three
-    scores against beta for every run, seeds spread; the paper's numbers on shapes."""
+    """<dataset>_scores.png (shapes_scores.png, one_ball_scores.png, ...): each score
+    against beta for every run scored by the current protocol, seeds spread; the paper's
+    numbers on shapes."""
     found = summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())
+    stale = [s["run"] for s in found if s.get("stale")]
+    if stale:
+        logging.warning("score figures: %d runs scored by an older protocol left out: %s",
+                        len(stale), ", ".join(stale))
+    found = [s for s in found if not s.get("stale")]
     written = []
     for dataset in sorted({_dataset(s) for s in found}):
         groups = summaries.grouped([s for s in found if _dataset(s) == dataset])

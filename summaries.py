@@ -37,8 +37,9 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
     the run's own sampler: i.i.d. runs on as many as a standard error of
     analysis.TARGET_SE needs; trajectory runs on the original's 100 trajectories of 32
     frames, and on i.i.d. images as well), the average posterior stddev of each latent
-    (1000 images), active latents, and the three scores (on the factor grid) computed on
-    `sizes` points (None: no scores). checkpoint: the path it was restored from."""
+    (1000 images), active latents, and the scores (metrics.SCORES, on the factor grid;
+    their classifiers' details in score_details) computed on `sizes` points (None: no
+    scores). checkpoint: the path it was restored from."""
     start = time.time()
     if config.sampler == "iid":
         own = analysis.reconstruction_and_kl(model, config, target_se=analysis.TARGET_SE)
@@ -48,7 +49,7 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
         iid = analysis.reconstruction_and_kl(model, config, sampler="iid",
                                              target_se=analysis.TARGET_SE)
     stddev = analysis.average_stddev(model, analysis.run_images(config, STDDEV_IMAGES, seed=5))
-    scores = {"beta_vae": None, "factor_vae": None, "mig": None}
+    scores = dict.fromkeys(metrics.SCORES)
     if sizes is not None:
         scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls,
                                   seed, dataset=config.dataset, **sizes)
@@ -63,8 +64,9 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
             "iid_reconstruction_se": iid.get("reconstruction_se"),
             "iid_reconstruction_images": iid.get("images"),
             "active_latents": active_latents(stddev),
-            "beta_vae": scores["beta_vae"], "factor_vae": scores["factor_vae"],
-            "mig": scores["mig"], "original_reconstruction": original.get(config.beta, ""),
+            **{k: scores[k] for k in metrics.SCORES},
+            "score_details": {k: v for k, v in scores.items() if k not in metrics.SCORES},
+            "original_reconstruction": original.get(config.beta, ""),
             "run_dir": directory, "stddev": [float(s) for s in stddev],
             "table_sizes": sizes,
             "config": json.loads(config.to_json()),
@@ -112,7 +114,8 @@ def current(directory, config, model, step, checkpoint, figures_dir, sizes=None)
 def collect(train_dir, figures_dir, sizes=None):
     """Summaries of every run under train_dir (evaluated where the kept one does not
     answer for its checkpoint, then kept) and of the runs kept in figures_dir whose
-    checkpoints are not here (the reference results, used as they are).
+    checkpoints are not here (the reference results, used as they are; one made by an
+    older evaluation protocol carries "stale", and tables mark its scores).
 
     sizes: the scores' sizes the summaries must have; None when no scores are needed.
     """
@@ -123,9 +126,15 @@ def collect(train_dir, figures_dir, sizes=None):
         found.append(current(directory, config, model, step, checkpoint, figures_dir,
                              sizes)[0])
     for name, summary in sorted(others.items()):
-        if summary.get("evaluation") != identity.EVALUATION:
-            logging.warning("%s: kept summary made by an older evaluation protocol; left out",
-                            name)
+        version = summary.get("evaluation") or 0
+        if version < identity.RECONSTRUCTION_SINCE:
+            logging.warning("%s: kept summary made by evaluation protocol %s; left out", name,
+                            version)
+        elif version != identity.EVALUATION:
+            logging.warning("%s: kept summary made by evaluation protocol %s, not %s, and no "
+                            "checkpoint here to rescore it: kept, marked stale", name,
+                            summary.get("evaluation"), identity.EVALUATION)
+            found.append(dict(summary, stale=f"evaluation protocol {version}"))
         elif sizes is None or summary.get("table_sizes") == sizes:
             logging.info("%s: from its kept summary (no checkpoint under %s)", name, train_dir)
             found.append(summary)

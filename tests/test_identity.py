@@ -2,7 +2,11 @@
 
 import dataclasses
 
+import numpy as np
+import pytest
+
 import identity
+import metrics
 from config import Config
 
 
@@ -41,3 +45,38 @@ def test_a_fingerprint_changes_with_the_checkpoints_content(tmp_path):
     (tmp_path / "ckpt-3.index").write_bytes(b"tensors a")
     a, b, c = (identity.fingerprint(str(tmp_path / f"ckpt-{i}")) for i in (1, 2, 3))
     assert a != b and a == c
+
+
+def _protocol_encoder(images):
+    """A fixed synthetic encoder with exact codes: the image thresholded at 0.5 and
+    projected by a fixed integer matrix, so its numbers are the same on every CPU."""
+    pixels = (np.asarray(images)[..., 0] > 0.5).reshape(len(images), -1).astype(np.int64)
+    weights = np.random.default_rng(7).integers(-2, 3, size=(pixels.shape[1], 6))
+    return (pixels @ weights).astype(np.float64)
+
+
+def _protocol_scores():
+    out = {}
+    for name, dataset, num_balls in (("one_ball", "balls", 1), ("two_balls", "balls", 2),
+                                     ("shapes", "shapes", 1)):
+        scores = metrics.evaluate(_protocol_encoder, num_balls, seed=0, dataset=dataset,
+                                  **identity.EVALUATION_CHECK_SIZES)
+        out[name] = {k: round(scores[k], 9) for k in identity.EVALUATION_CHECK_KEYS}
+    return out
+
+
+def test_the_protocol_version_is_raised_with_any_change_to_the_scores():
+    """The scores of a fixed encoder, recorded beside identity.EVALUATION: a change to the
+    scoring that moves them fails here until EVALUATION is raised and they are recorded
+    anew (printed below), so no kept summary stands as current by an older protocol."""
+    recorded = identity.EVALUATION_CHECKS
+    assert max(recorded) == identity.EVALUATION, "record the numbers of the new version"
+    now = _protocol_scores()
+    expected = recorded[identity.EVALUATION]
+    moved = {(name, key): (value, expected.get(name, {}).get(key))
+             for name, scores in now.items() for key, value in scores.items()
+             if expected.get(name, {}).get(key) != pytest.approx(value, abs=1e-6)}
+    assert not moved, f"the scores moved: raise identity.EVALUATION and record {now!r}"
+    for version, older in recorded.items():
+        if version != identity.EVALUATION:  # a version's numbers are its own
+            assert older != recorded[identity.EVALUATION], version

@@ -21,8 +21,11 @@ def centroid(images):
                      (w.sum(axis=2) * CENTRES).sum(1) / total], axis=1)
 
 
-def noise(images):
-    return np.random.default_rng(len(images)).normal(size=(len(images), 6))
+def noise_encoder(seed):
+    """An encoder whose code is fresh noise on every call, independent of the image: two
+    halves of a beta-VAE pair, or two chunks of one batch, never share a code."""
+    rng = np.random.default_rng(seed)
+    return lambda images: rng.normal(size=(len(images), 6))
 
 
 def duplicated(images):
@@ -43,10 +46,18 @@ def test_true_positions_score_near_one(centroid_scores):
 
 
 def test_noise_scores_at_chance():
-    s = metrics.evaluate(noise, 1, seed=0, **SMALL)
+    s = metrics.evaluate(noise_encoder(0), 1, seed=0, **SMALL)
     assert abs(s["beta_vae"] - 0.5) < 0.12
     assert abs(s["factor_vae"] - 0.5) < 0.12
     assert s["mig"] < 0.05
+    assert s["sap"] < 0.05 and s["dci_informativeness"] < 0.1  # chance: 1/32
+    # The features are those of independent codes: each is the mean over 64 pairs of
+    # |a - b| for independent standard normals a, b, whose mean is 2 / sqrt(pi). A score
+    # fed identical pair halves would see features of exactly 0, and still score 0.5.
+    features, _ = metrics._beta_vae_points(noise_encoder(1), metrics.BallFactors(1, 0),
+                                           np.random.default_rng(0), 200, 64)
+    assert features.mean() == pytest.approx(2 / np.sqrt(np.pi), abs=0.01)
+    assert features.std() == pytest.approx(np.sqrt((2 - 4 / np.pi) / 64), rel=0.1)
 
 
 def test_duplicated_factors_score_low_mig(centroid_scores):
@@ -73,8 +84,8 @@ def test_rotated_positions_fail_mig_first(centroid_scores):
 def test_scores_are_reproducible(centroid_scores):
     again = metrics.evaluate(centroid, 1, seed=0, **SMALL)
     assert again == centroid_scores
-    a = metrics.evaluate(noise, 1, seed=1, **SMALL)
-    b = metrics.evaluate(noise, 1, seed=2, **SMALL)
+    a = metrics.evaluate(noise_encoder(0), 1, seed=1, **SMALL)
+    b = metrics.evaluate(noise_encoder(0), 1, seed=2, **SMALL)
     assert a != b
 
 
@@ -209,3 +220,101 @@ def test_a_shapes_table_has_no_ball_or_original_columns():
         rows = table([balls]).splitlines()
         assert rows[0].startswith("| balls |") and "original" in rows[0]
         assert rows[2].count("|") == rows[0].count("|")  # each row fills every column
+
+
+def binary_factors(count, seed):
+    return np.random.default_rng(seed).integers(2, size=(count, 2))
+
+
+def dci_and_sap(encode, count=2000):
+    """DCI and SAP of codes made from two independent binary factors by `encode`."""
+    train, test = binary_factors(count, 1), binary_factors(count // 2, 2)
+    codes = [encode(f, np.random.default_rng(seed)) for f, seed in ((train, 3), (test, 4))]
+    scores = metrics.dci_from_codes(codes[0], train, codes[1], test)
+    scores.update(metrics.sap_from_codes(codes[0], train, codes[1], test))
+    return scores
+
+
+def perfect(f, rng):
+    return f + 0.01 * rng.normal(size=f.shape)
+
+
+def test_dci_by_hand():
+    # one code per factor: nothing shared
+    assert metrics.dci_from_importance(np.eye(2)) == pytest.approx((1.0, 1.0))
+    # every code used equally for every factor
+    assert metrics.dci_from_importance(np.full((2, 2), 0.5)) == pytest.approx((0.0, 0.0))
+    # one code holds both factors, the other none: not disentangled, complete
+    assert metrics.dci_from_importance(np.array([[0.5, 0.5], [0.0, 0.0]])) == \
+        pytest.approx((0.0, 1.0), abs=1e-6)
+    # four factors each on its own code, and a fifth, useless, code
+    assert metrics.dci_from_importance(np.vstack([np.eye(4), np.zeros(4)])) == \
+        pytest.approx((1.0, 1.0), abs=1e-6)
+    # one factor split evenly over two codes (base 2: entropy 1), the other on a third
+    importance = np.array([[0.5, 0.0], [0.5, 0.0], [0.0, 1.0]])
+    d, c = metrics.dci_from_importance(importance)
+    assert d == pytest.approx(1.0, abs=1e-6)
+    assert c == pytest.approx(0.5 * (1 - 1 / np.log2(3)) + 0.5 * 1.0, abs=1e-6)
+
+
+def test_dci_and_sap_of_a_perfect_code():
+    s = dci_and_sap(perfect)
+    assert s["dci_disentanglement"] > 0.99 and s["dci_completeness"] > 0.99
+    assert s["dci_informativeness"] == 1.0
+    # each code: accuracy 1 on its factor, 0.5 (chance) on the other
+    assert s["sap"] == pytest.approx(0.5, abs=0.03)
+    assert s["sap_unconverged"] == 0
+
+
+def test_dci_and_sap_do_not_depend_on_the_codes_order():
+    s = dci_and_sap(perfect)
+    p = dci_and_sap(lambda f, rng: perfect(f, rng)[:, ::-1])
+    for key in ("dci_disentanglement", "dci_completeness", "dci_informativeness", "sap"):
+        assert p[key] == pytest.approx(s[key], abs=1e-9), key
+    np.testing.assert_allclose(p["dci_importance"], s["dci_importance"][::-1], atol=1e-9)
+
+
+def test_a_code_that_mixes_two_factors():
+    """Code 0 holds both factors (f0 + 2 f1), code 1 is noise. DCI: by hand, code 0 has
+    all the importance, split evenly (disentanglement 0), and each factor is on that one
+    code (completeness 1). SAP: code 0 predicts each factor as well as a linear cut of
+    one code can, f0 from f0 + 2 f1 at 0.5 (an alternating pattern), f1 at 1.0, the noise
+    code at chance, 0.5: SAP = ((0.5 - 0.5) + (1.0 - 0.5)) / 2 = 0.25."""
+    def mixed(f, rng):
+        return np.stack([f[:, 0] + 2 * f[:, 1], rng.normal(size=len(f))], 1)
+    s = dci_and_sap(mixed)
+    assert s["dci_disentanglement"] == pytest.approx(0.0, abs=0.02)
+    assert s["dci_completeness"] == pytest.approx(1.0, abs=0.02)
+    assert s["dci_informativeness"] == 1.0
+    matrix = np.array(s["sap_matrix"])
+    assert matrix[0, 1] == pytest.approx(1.0, abs=0.01)
+    assert matrix[0, 0] == pytest.approx(0.5, abs=0.05)
+    assert s["sap"] == pytest.approx(0.25, abs=0.04)
+
+
+def test_dci_and_sap_of_noise():
+    s = dci_and_sap(lambda f, rng: rng.normal(size=(len(f), 3)))
+    assert s["dci_informativeness"] == pytest.approx(0.5, abs=0.05)
+    # the trees fit noise, so some importance appears, spread over the factors
+    assert s["dci_disentanglement"] < 0.2 and s["dci_completeness"] < 0.2
+    assert s["sap"] < 0.05
+
+
+def test_lightgbm_dci_is_close_to_disentanglement_libs():
+    """The estimator this project uses against scikit-learn's GradientBoostingClassifier
+    (disentanglement_lib's), on the same codes of a partly mixed representation."""
+    def partly_mixed(f, rng):
+        c = perfect(f, rng)
+        return np.stack([c[:, 0] + 0.5 * c[:, 1], c[:, 1], rng.normal(size=len(f))], 1)
+    train, test = binary_factors(1000, 1), binary_factors(500, 2)
+    codes = [partly_mixed(f, np.random.default_rng(s)) for f, s in ((train, 3), (test, 4))]
+    ours = metrics.dci_from_codes(codes[0], train, codes[1], test, "lightgbm")
+    theirs = metrics.dci_from_codes(codes[0], train, codes[1], test, "sklearn_gbt")
+    for key in ("dci_disentanglement", "dci_completeness", "dci_informativeness"):
+        assert ours[key] == pytest.approx(theirs[key], abs=0.05), key
+
+
+def test_beta_vae_convergence_is_counted():
+    s = metrics.evaluate(centroid, 1, seed=0, **SMALL)
+    assert s["beta_vae_unconverged"] == 0
+    assert 0 < s["beta_vae_iterations"] < metrics.BETA_VAE_MAX_ITER
