@@ -1,6 +1,6 @@
 """Disentanglement in numbers for every run: reconstruction, KL, active latents and the
-beta-VAE, FactorVAE and MIG scores (metrics.py), as figures/metrics.csv, metrics.md and
-{one,two}_ball_mig.png.
+beta-VAE, FactorVAE, MIG, DCI and SAP scores (metrics.py), as figures/metrics.csv,
+metrics.md and {one,two}_ball_mig.png.
 
     python create_metrics_table.py --train_dir=./checkpoints/train_store --figures_dir=figures
 """

@@ -1,5 +1,5 @@
-"""The beta-VAE, FactorVAE and MIG scores against beta, seeds spread, one figure per
-dataset (shapes_scores.png with the paper's numbers; one_ball_scores.png, ...).
+"""The beta-VAE, FactorVAE, MIG, DCI and SAP scores against beta, seeds spread, one
+figure per dataset (shapes_scores.png with the paper's numbers; one_ball_scores.png, ...).
 
     python create_score_graph.py --train_dir=./checkpoints/shapes/train_store \
         --figures_dir=figures/shapes
