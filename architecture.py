@@ -165,16 +165,23 @@ def sample_latent(mean, log_var, seed):
     return mean + tf.exp(0.5 * log_var) * eps
 
 
-def vae_loss(model, images, beta, seed, training=True):
+def vae_loss(model, images, beta, seed, training=True, capacity=None):
     """The original's objective, summed over the batch, and its per-image parts.
 
     Returns (loss, reconstruction [B], kl [B], stddev [B, num_latents]); loss is
-    sum(reconstruction) + beta * sum(kl).
+    sum(reconstruction) + beta * sum(kl). With a capacity C (nats per image) it is the
+    capacity-annealed objective of Burgess et al. (2018) with gamma = beta, summed over
+    the batch as the original sums: sum(reconstruction) + beta * |sum(kl) - B * C|,
+    which is B times disentanglement_lib's AnnealedVAE loss on batch means.
     """
     mean, log_var = model.encode(images, training=training)
     z = sample_latent(mean, log_var, seed)
     logits = model.decode(z)
     recon = reconstruction_loss(images, logits)
     kl = kl_divergence(mean, log_var)
-    loss = tf.reduce_sum(recon) + beta * tf.reduce_sum(kl)
+    if capacity is None:
+        penalty = tf.reduce_sum(kl)
+    else:
+        penalty = tf.abs(tf.reduce_sum(kl) - tf.cast(tf.shape(kl)[0], tf.float32) * capacity)
+    loss = tf.reduce_sum(recon) + beta * penalty
     return loss, recon, kl, tf.exp(0.5 * log_var)

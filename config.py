@@ -12,6 +12,9 @@ from identity import CONFIG_FILE, run_dir  # noqa: F401 (others import CONFIG_FI
 MAX_SEED = 2**32 - 1  # numpy's limit (keras.utils.set_random_seed seeds numpy too)
 STRATEGIES = ("default", "mirrored")
 OPTIMIZERS = ("adam", "adagrad")  # adam: the original's; adagrad: the paper's 2D shapes
+# beta: the original's loss, reconstruction + beta * KL; annealed: Burgess et al.'s
+# capacity annealing, reconstruction + gamma * |KL - C| with C raised from 0 to c_max.
+OBJECTIVES = ("beta", "annealed")
 
 # Settings that may change when a run is resumed; every other one must match config.json.
 # (train_dir is part of the directory's name, so it matches by construction.)
@@ -48,6 +51,10 @@ class Config:
     kl_delay_steps: int = 0
     threads: int = 0
     optimizer: str = "adam"
+    objective: str = "beta"
+    gamma: float = 1000.0
+    c_max: float = 25.0
+    c_steps: int = 50000
 
     def resolved(self):
         """This config with its defaults made explicit: a cosine schedule without
@@ -61,8 +68,9 @@ class Config:
         """The original's run directory, <train_dir>_model_<m>_num_balls_<n>_beta_<beta>,
         with _seed_<seed> after it for a seed other than 0; a shapes run's is
         <train_dir>_dataset_shapes_model_<m>_beta_<beta>[_seed_<seed>]."""
+        annealed = (self.gamma, self.c_max) if self.objective == "annealed" else None
         return run_dir(self.train_dir, self.model, self.num_balls, self.beta, self.seed,
-                       self.dataset)
+                       self.dataset, annealed)
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -102,6 +110,13 @@ def validate(config):
     elif config.model in MODELS and config.model not in MODELS_FOR[config.dataset]:
         problems.append(f"--model={config.model} does not fit --dataset={config.dataset}'s "
                         f"images: use {' or '.join(MODELS_FOR[config.dataset])}")
+    if config.objective not in OBJECTIVES:
+        problems.append(f"--objective={config.objective!r}: must be one of "
+                        f"{', '.join(OBJECTIVES)}")
+    elif config.objective == "annealed":
+        problems += [f"--{name}={getattr(config, name)!r}: must be >= 0 with "
+                     "--objective=annealed" for name in ("gamma", "c_max", "c_steps")
+                     if getattr(config, name) < 0]
     if config.optimizer not in OPTIMIZERS:
         problems.append(f"--optimizer={config.optimizer!r}: must be one of "
                         f"{', '.join(OPTIMIZERS)}")

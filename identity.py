@@ -50,6 +50,14 @@ def identity(config):
     return {k: v for k, v in config.items() if k not in NOT_IDENTITY}
 
 
+def _with_defaults(config):
+    """A config dict with the fields it predates at their defaults: a run made before a
+    setting existed ran as its default does."""
+    import dataclasses
+    from config import Config  # config imports this module
+    return dataclasses.asdict(Config.from_dict(config))
+
+
 def fingerprint(checkpoint_path):
     """A checkpoint's content, in short: the sha256 of its index file (which holds each
     tensor's checksum), so two checkpoints share it only if they hold the same numbers."""
@@ -70,7 +78,8 @@ def stale(summary, config, step, sizes, checkpoint=None):
     if summary.get("evaluation") != EVALUATION:
         return (f"evaluated by protocol {summary.get('evaluation')}, not the current "
                 f"{EVALUATION}")
-    mine, kept = identity(config), identity(summary.get("config", {}))
+    mine, kept = identity(_with_defaults(config)), identity(_with_defaults(
+        summary.get("config", {})))
     differ = sorted(k for k in set(mine) | set(kept) if mine.get(k) != kept.get(k))
     if differ:
         return "trained with other settings: " + ", ".join(
@@ -84,12 +93,16 @@ def stale(summary, config, step, sizes, checkpoint=None):
     return None
 
 
-def run_dir(train_dir, model, num_balls, beta, seed=0, dataset="balls"):
+def run_dir(train_dir, model, num_balls, beta, seed=0, dataset="balls", annealed=None):
     """The original's run directory, <train_dir>_model_<m>_num_balls_<n>_beta_<beta>, for
     seed 0; other seeds add _seed_<seed>, so two seeds never share a directory. A shapes
-    run names its dataset: <train_dir>_dataset_shapes_model_<m>_beta_<beta>."""
+    run names its dataset: <train_dir>_dataset_shapes_model_<m>_beta_<beta>. A run of the
+    capacity-annealed objective, annealed=(gamma, c_max), is named by those instead of
+    beta: ..._annealed_gamma_<gamma>_c_<c_max>."""
+    weight = (f"annealed_gamma_{float(annealed[0])}_c_{float(annealed[1])}" if annealed
+              else f"beta_{float(beta)}")
     if dataset != "balls":
-        name = f"{train_dir}_dataset_{dataset}_model_{model}_beta_{float(beta)}"
-        return name + (f"_seed_{seed}" if seed else "")
-    name = f"{train_dir}_model_{model}_num_balls_{num_balls}_beta_{float(beta)}"
+        name = f"{train_dir}_dataset_{dataset}_model_{model}_{weight}"
+    else:
+        name = f"{train_dir}_model_{model}_num_balls_{num_balls}_{weight}"
     return name + (f"_seed_{seed}" if seed else "")

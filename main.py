@@ -15,7 +15,8 @@ from absl import app, flags, logging  # noqa: E402
 
 import data  # noqa: E402
 from architecture import MODELS  # noqa: E402
-from config import OPTIMIZERS, STRATEGIES, Config, output_dir_problem, validate  # noqa: E402
+from config import (OBJECTIVES, OPTIMIZERS, STRATEGIES, Config,  # noqa: E402
+                    output_dir_problem, validate)
 from datasets import DATASETS  # noqa: E402
 from schedules import LR_SCHEDULES  # noqa: E402
 
@@ -62,6 +63,15 @@ flags.DEFINE_integer("threads", defaults.threads,
                      "TensorFlow intra-op threads (0: TF's default, all cores).")
 flags.DEFINE_enum("optimizer", defaults.optimizer, list(OPTIMIZERS),
                   "adam: the original's (epsilon 1e-8); adagrad: the paper's 2D shapes.")
+flags.DEFINE_enum("objective", defaults.objective, list(OBJECTIVES),
+                  "beta: reconstruction + beta * KL (the original's); annealed: "
+                  "reconstruction + gamma * |KL - C|, C raised linearly from 0 to --c_max "
+                  "over --c_steps, then held (Burgess et al. 2018; --beta is then unused).")
+flags.DEFINE_float("gamma", defaults.gamma, "--objective=annealed: weight of |KL - C|.")
+flags.DEFINE_float("c_max", defaults.c_max,
+                   "--objective=annealed: the KL target C's final value, nats per image.")
+flags.DEFINE_integer("c_steps", defaults.c_steps,
+                     "--objective=annealed: steps over which C rises to --c_max.")
 FLAGS = flags.FLAGS
 
 

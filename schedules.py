@@ -1,4 +1,5 @@
-"""The optimizer recipe as functions of the training step: learning rate and KL weight.
+"""The optimizer recipe as functions of the training step: learning rate, KL weight and
+the capacity of the annealed objective.
 
 Both are pure functions of the step counter (which is checkpointed), so a resumed run
 follows exactly the schedule of an uninterrupted one. `step` is the 0-based index of the
@@ -41,3 +42,12 @@ def kl_weight(step, beta, warmup_steps=0, delay_steps=0):
     if warmup_steps <= 0:
         return tf.where(s >= 0, float(beta), 0.0)
     return beta * tf.clip_by_value(s / warmup_steps, 0.0, 1.0)
+
+
+def capacity(step, c_max, c_steps):
+    """The annealed objective's target KL C (nats per image): raised linearly from 0 at
+    step 0 to c_max at c_steps (0: c_max at once), then held."""
+    s = tf.cast(step, tf.float32)
+    if c_steps <= 0:
+        return tf.constant(float(c_max))
+    return c_max * tf.clip_by_value(s / c_steps, 0.0, 1.0)

@@ -127,8 +127,18 @@ class Trainer:
                                        c.decay_steps)
 
     def beta(self, step):
+        """The KL term's weight at step: beta (ramped as asked), or the annealed
+        objective's gamma."""
         c = self.config
-        return schedules.kl_weight(step, c.beta, c.kl_warmup_steps, c.kl_delay_steps)
+        weight = c.gamma if c.objective == "annealed" else c.beta
+        return schedules.kl_weight(step, weight, c.kl_warmup_steps, c.kl_delay_steps)
+
+    def capacity(self, step):
+        """The annealed objective's target KL at step; None for the beta objective."""
+        c = self.config
+        if c.objective != "annealed":
+            return None
+        return schedules.capacity(step, c.c_max, c.c_steps)
 
     def _compute_gradients(self, step, replica):
         images, _ = self.batch(step, replica)
@@ -136,7 +146,7 @@ class Trainer:
         beta = self.beta(step)
         with tf.GradientTape() as tape:
             loss, recon, kl, stddev = vae_loss(self.model, images, beta, noise_seed,
-                                               training=True)
+                                               training=True, capacity=self.capacity(step))
         grads = tape.gradient(loss, self.model.trainable_variables)
         return grads, {"loss": loss / tf.cast(tf.shape(images)[0], tf.float32),
                        "reconstruction": tf.reduce_mean(recon),

@@ -97,3 +97,24 @@ def test_loss_is_sum_over_batch_with_beta_on_kl():
     np.testing.assert_allclose(loss0, np.sum(recon0), rtol=1e-6)
     np.testing.assert_allclose(loss2, np.sum(recon2) + 2.0 * np.sum(kl2), rtol=1e-6)
     assert stddev.shape == (5, 4) and np.all(stddev.numpy() > 0)
+
+
+@pytest.mark.parametrize("capacity", [0.0, 3.0, 1e4])
+def test_annealed_loss_against_numpy(capacity):
+    """reconstruction + gamma * |KL - C|, summed over the batch, computed again in numpy
+    from the model's own posterior and decoder (C below and above the batch's KL)."""
+    m = build_model("conv", 4)
+    images = tf.random.uniform([6, 32, 32, 1], seed=3)
+    seed = tf.constant([4, 5], tf.int64)
+    loss, recon, kl, _ = vae_loss(m, images, 7.0, seed, capacity=capacity)
+    mean, log_var = (t.numpy().astype(np.float64) for t in m.encode(images))
+    eps = tf.random.stateless_normal(mean.shape, seed).numpy()
+    logits = m.decode(tf.constant(mean + np.exp(0.5 * log_var) * eps, tf.float32)).numpy()
+    x = images.numpy().astype(np.float64)
+    p = 1 / (1 + np.exp(-logits.astype(np.float64)))
+    want_recon = np.sum(-x * np.log(p) - (1 - x) * np.log(1 - p), axis=(1, 2, 3))
+    want_kl = 0.5 * np.sum(mean**2 + np.exp(log_var) - log_var - 1, axis=1)
+    np.testing.assert_allclose(recon, want_recon, rtol=1e-4)
+    np.testing.assert_allclose(kl, want_kl, rtol=1e-4, atol=1e-4)
+    want = want_recon.sum() + 7.0 * abs(want_kl.sum() - 6 * capacity)
+    np.testing.assert_allclose(loss, want, rtol=1e-4)

@@ -1,5 +1,6 @@
 """The optimizer recipe: learning-rate schedule, KL warm-up, their flags and resume."""
 
+import dataclasses
 import math
 import os
 import subprocess
@@ -138,3 +139,23 @@ def test_a_cosine_without_its_end_is_refused_not_decayed_at_once():
             schedules.learning_rate(150, 1e-3, "cosine", warmup_steps=100, decay_steps=end)
     assert float(schedules.learning_rate(150, 1e-3, "constant", warmup_steps=100)) == (
         pytest.approx(1e-3))
+
+
+def test_capacity_rises_linearly_then_holds():
+    assert float(schedules.capacity(0, 25.0, 50000)) == 0.0
+    assert float(schedules.capacity(25000, 25.0, 50000)) == pytest.approx(12.5)
+    assert float(schedules.capacity(50000, 25.0, 50000)) == pytest.approx(25.0)
+    assert float(schedules.capacity(150000, 25.0, 50000)) == pytest.approx(25.0)
+    assert float(schedules.capacity(0, 25.0, 0)) == 25.0  # no ramp: C_max at once
+
+
+def test_annealed_objective_settings_are_checked_and_name_the_run():
+    run = Config(model="conv", objective="annealed", gamma=1000.0, c_max=25.0)
+    assert validate(run) == []
+    assert run.run_dir.endswith("_model_conv_num_balls_1_annealed_gamma_1000.0_c_25.0")
+    assert any("--c_max=-1.0" in p for p in validate(Config(objective="annealed", c_max=-1.0)))
+    assert any("--objective='kl'" in p for p in validate(Config(objective="kl")))
+    trainer = train.Trainer(dataclasses.replace(run, hidden_size=4, max_step=10))
+    assert float(trainer.beta(0)) == 1000.0  # gamma weighs |KL - C|
+    assert float(trainer.capacity(25000)) == pytest.approx(12.5)
+    assert train.Trainer(Config(model="conv", hidden_size=4)).capacity(0) is None
