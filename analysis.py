@@ -61,6 +61,14 @@ def average_stddev(model, x):
     return tf.reduce_mean(tf.exp(0.5 * log_var), axis=0).numpy()
 
 
+def latent_kl(model, x):
+    """[num_latents]: each latent's KL from the prior (nats), averaged over images x; they
+    sum to the model's KL term."""
+    mean, log_var = model.encode(x)
+    kl = 0.5 * (tf.square(mean) + tf.exp(log_var) - log_var - 1.0)
+    return tf.reduce_mean(kl, axis=0).numpy()
+
+
 TARGET_SE = 0.03  # nats: the standard error a reconstruction is measured to
 _CHUNK_BATCHES = 100  # batches evaluated at a time (3200 images of 32)
 MAX_IMAGES = 320000

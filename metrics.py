@@ -229,23 +229,33 @@ def _discretize(reps, bins=MIG_BINS):
                     axis=1)
 
 
-def mig_from_codes(reps, factor_indices, bins=MIG_BINS):
-    """(MIG, per-factor gaps) of representations [count, k] against discrete factors."""
+def mutual_information(reps, factor_indices, bins=MIG_BINS):
+    """[k, f]: the mutual information of each binned dimension of reps [count, k] with
+    each discrete factor, divided by the factor's entropy (1: the dimension holds all of
+    what can be binned of it)."""
     codes = _discretize(reps, bins)
     mi = np.array([[mutual_info_score(factor_indices[:, j], codes[:, i])
                     for j in range(factor_indices.shape[1])] for i in range(codes.shape[1])])
     entropy = np.array([mutual_info_score(y, y) for y in factor_indices.T])
-    top = np.sort(mi, axis=0)[::-1]
+    return mi / entropy
+
+
+def mig_from_codes(reps, factor_indices, bins=MIG_BINS):
+    """(MIG, per-factor gaps, the normalised mutual information [k, f]) of
+    representations [count, k] against discrete factors."""
+    normalised = mutual_information(reps, factor_indices, bins)
+    top = np.sort(normalised, axis=0)[::-1]
     second = top[1] if len(top) > 1 else np.zeros_like(top[0])
-    gaps = (top[0] - second) / entropy
-    return float(gaps.mean()), gaps
+    gaps = top[0] - second
+    return float(gaps.mean()), gaps, normalised
 
 
 def mig_score(encode, factors_sampler, num_points=NUM_MIG):
     positions = factors_sampler.sample(num_points)
-    mig, gaps = mig_from_codes(represent(encode, factors_sampler, positions),
-                               factors_sampler.indices(positions))
-    return {"mig": mig, "mig_per_factor": [float(g) for g in gaps]}
+    mig, gaps, normalised = mig_from_codes(represent(encode, factors_sampler, positions),
+                                           factors_sampler.indices(positions))
+    return {"mig": mig, "mig_per_factor": [float(g) for g in gaps],
+            "mutual_information": normalised.tolist()}
 
 
 def _gbt_sklearn(x_train, y_train, x_test, y_test):

@@ -36,10 +36,10 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
     """The run's numbers: reconstruction with its standard error and KL (fresh images of
     the run's own sampler: i.i.d. runs on as many as a standard error of
     analysis.TARGET_SE needs; trajectory runs on the original's 100 trajectories of 32
-    frames, and on i.i.d. images as well), the average posterior stddev of each latent
-    (1000 images), active latents, and the scores (metrics.SCORES, on the factor grid;
-    their classifiers' details in score_details) computed on `sizes` points (None: no
-    scores). checkpoint: the path it was restored from."""
+    frames, and on i.i.d. images as well), the average posterior stddev and KL of each
+    latent (1000 images), active latents, and the scores (metrics.SCORES, on the factor
+    grid; their classifiers' details in score_details) computed on `sizes` points (None:
+    no scores). checkpoint: the path it was restored from."""
     start = time.time()
     if config.sampler == "iid":
         own = analysis.reconstruction_and_kl(model, config, target_se=analysis.TARGET_SE)
@@ -48,7 +48,9 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
         own = analysis.reconstruction_and_kl(model, config)
         iid = analysis.reconstruction_and_kl(model, config, sampler="iid",
                                              target_se=analysis.TARGET_SE)
-    stddev = analysis.average_stddev(model, analysis.run_images(config, STDDEV_IMAGES, seed=5))
+    latent_images = analysis.run_images(config, STDDEV_IMAGES, seed=5)
+    stddev = analysis.average_stddev(model, latent_images)
+    latent_kl = analysis.latent_kl(model, latent_images)
     scores = dict.fromkeys(metrics.SCORES)
     if sizes is not None:
         scores = metrics.evaluate(lambda x: model.encode(x)[0].numpy(), config.num_balls,
@@ -68,6 +70,7 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
             "score_details": {k: v for k, v in scores.items() if k not in metrics.SCORES},
             "original_reconstruction": original.get(config.beta, ""),
             "run_dir": directory, "stddev": [float(s) for s in stddev],
+            "latent_kl": [float(k) for k in latent_kl],
             "table_sizes": sizes,
             "config": json.loads(config.to_json()),
             "evaluation": identity.EVALUATION,

@@ -66,3 +66,14 @@ def test_settled_from_is_the_first_step_every_later_score_stays_near():
     assert analysis.settled_from(rows([0.8])) is None  # one stage says nothing
     # fewer evaluation points, wider margin: the same drift counts as settled
     assert analysis.settled_from(rows([0.5, 0.8, 0.81, 0.74], n=100)) == 2000
+
+
+def test_latent_kl_sums_to_the_kl_term():
+    from architecture import build_model, kl_divergence
+    model = build_model("conv", 5)
+    x = tf.random.uniform([16, 32, 32, 1], seed=1)
+    per_latent = analysis.latent_kl(model, x)
+    assert per_latent.shape == (5,) and np.all(per_latent >= 0)
+    mean, log_var = model.encode(x)
+    assert per_latent.sum() == pytest.approx(float(tf.reduce_mean(kl_divergence(mean, log_var))),
+                                             rel=1e-5)

@@ -112,7 +112,7 @@ def test_sample_sharing_holds_one_factor():
 
 def test_mig_of_the_factors_themselves():
     k = np.random.default_rng(0).integers(32, size=(5000, 2))
-    mig, gaps = metrics.mig_from_codes(k.astype(float), k)
+    mig, gaps, _ = metrics.mig_from_codes(k.astype(float), k)
     # 32 values in 20 equal bins: 12 bins hold two values, 8 hold one.
     binned_entropy = 12 * (2 / 32) * np.log(32 / 2) + 8 * (1 / 32) * np.log(32)
     assert mig == pytest.approx(binned_entropy / np.log(32), abs=0.02)
@@ -318,3 +318,13 @@ def test_beta_vae_convergence_is_counted():
     s = metrics.evaluate(centroid, 1, seed=0, **SMALL)
     assert s["beta_vae_unconverged"] == 0
     assert 0 < s["beta_vae_iterations"] < metrics.BETA_VAE_MAX_ITER
+
+
+def test_mutual_information_matrix_puts_each_factor_on_its_code():
+    k = np.random.default_rng(0).integers(32, size=(5000, 2))
+    codes = np.stack([k[:, 1], np.random.default_rng(1).normal(size=5000), k[:, 0]], 1)
+    mi = metrics.mutual_information(codes.astype(float), k)
+    assert mi.shape == (3, 2)
+    binned = metrics.mig_from_codes(k.astype(float), k)[0]  # what 20 bins can hold
+    assert mi[2, 0] == pytest.approx(binned, abs=0.02) and mi[0, 1] == pytest.approx(binned, abs=0.02)
+    assert mi[1].max() < 0.02 and mi[0, 0] < 0.02 and mi[2, 1] < 0.02
