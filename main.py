@@ -76,7 +76,10 @@ FLAGS = flags.FLAGS
 
 
 def config_from_flags():
-    return Config(**{name: FLAGS[name].value for name in Config.__dataclass_fields__})
+    values = {name: FLAGS[name].value for name in Config.__dataclass_fields__}
+    if values["dataset"] == "shapes" and not FLAGS["sampler"].present:
+        values["sampler"] = "iid"  # the only sampler of 2D shapes
+    return Config(**values)
 
 
 def main(argv):

@@ -2,22 +2,24 @@
 figures (<figures_dir>/runs/<run>/summary.json and training.csv).
 
 The figures of a sweep are drawn from these files, so they can be redrawn, and the
-sweep's finished runs kept, on a machine without the checkpoints.
+sweep's finished runs kept, on a machine without the checkpoints. Reading and writing
+kept summaries needs no TensorFlow (./run does it); computing one imports it then.
 """
 
 import json
 import os
 import shutil
+import sys
 import time
 
 from absl import logging
 
-import analysis
 import identity
-import metrics
-from architecture import active_latents
-from runs import METRICS_FILE, load_runs, read_metrics
-from sweep import ORIGINAL_RECONSTRUCTION, RUNS_DIR, SUMMARY_FILE, kept_summaries, kept_summary
+from sweep import ORIGINAL_RECONSTRUCTION
+
+# Where a sweep keeps each run's results beside its figures.
+RUNS_DIR = "runs"
+SUMMARY_FILE = "summary.json"
 TRAINING_FILE = "training.csv"
 STDDEV_IMAGES = 1000
 
@@ -26,10 +28,33 @@ def run_name(directory):
     return os.path.basename(os.path.normpath(directory))
 
 
-def table_sizes(num_train=metrics.NUM_TRAIN, num_eval=metrics.NUM_EVAL,
-                num_mig=metrics.NUM_MIG):
+def kept_summary(figures_dir, run_name):
+    """The run's kept summary (<figures_dir>/runs/<run>/summary.json) as a dict, or None
+    when there is none or it is unreadable (identity.stale then says why it is no use;
+    an unreadable one is also named on stderr)."""
+    path = os.path.join(figures_dir, RUNS_DIR, run_name, SUMMARY_FILE)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        print(f"skipping unreadable {path} ({e})", file=sys.stderr)
+        return None
+
+
+def kept_summaries(figures_dir):
+    """Every readable summary kept under <figures_dir>/runs, sorted by run name."""
+    root = os.path.join(figures_dir, RUNS_DIR)
+    names = sorted(os.listdir(root)) if os.path.isdir(root) else []
+    return [s for s in (kept_summary(figures_dir, n) for n in names) if s is not None]
+
+
+def table_sizes(num_train=None, num_eval=None, num_mig=None):
     """How many points the scores use (disentanglement_lib's defaults unless told)."""
-    return {"num_train": num_train, "num_eval": num_eval, "num_mig": num_mig}
+    import metrics
+    return {"num_train": num_train or metrics.NUM_TRAIN,
+            "num_eval": num_eval or metrics.NUM_EVAL, "num_mig": num_mig or metrics.NUM_MIG}
 
 
 def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None):
@@ -40,6 +65,10 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
     latent (1000 images), active latents, and the scores (metrics.SCORES, on the factor
     grid; their classifiers' details in score_details) computed on `sizes` points (None:
     no scores). checkpoint: the path it was restored from."""
+    import analysis
+    import metrics
+    from architecture import active_latents
+    from runs import read_metrics
     start = time.time()
     if config.sampler == "iid":
         own = analysis.reconstruction_and_kl(model, config, target_se=analysis.TARGET_SE)
@@ -85,6 +114,7 @@ def folder(figures_dir, name):
 
 def save(summary, figures_dir):
     """Writes summary.json and a copy of the run's metrics.csv (its training curve)."""
+    from runs import METRICS_FILE
     out = folder(figures_dir, summary["run"])
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, SUMMARY_FILE)
@@ -122,6 +152,7 @@ def collect(train_dir, figures_dir, sizes=None):
 
     sizes: the scores' sizes the summaries must have; None when no scores are needed.
     """
+    from runs import load_runs
     others = {s["run"]: s for s in kept_summaries(figures_dir)}
     found = []
     for directory, config, model, step, checkpoint in load_runs(train_dir):
@@ -149,6 +180,7 @@ def collect(train_dir, figures_dir, sizes=None):
 
 def training_curve(summary, figures_dir):
     """The run's metrics.csv rows: live from its run directory, else the kept copy."""
+    from runs import read_metrics
     live = read_metrics(summary["run_dir"])
     if live:
         return live

@@ -1,11 +1,7 @@
 """The original's 18-run sweep as data, and the main.py command of each run."""
 
-import csv
 import dataclasses
-import datetime
 import itertools
-import json
-import os
 import shlex
 import sys
 
@@ -99,28 +95,30 @@ def runs(preset="faithful"):
 
 
 def parse_flags(argv):
-    """{name: value} of main.py flags given as --name=value, or --name / --noname for a
-    boolean, typed as Config's fields; ValueError names the first that is not one."""
-    fields = {f.name: f.type for f in dataclasses.fields(Config)}
-    values = {}
+    """{name: value} of the main.py flags in argv, parsed by absl as main.py parses them
+    (--name=value, --name value, --name / --noname for a boolean), typed as Config's
+    fields; ValueError names the first that is not one."""
+    from absl import flags
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    values = flags.FlagValues()
+    define = {int: flags.DEFINE_integer, float: flags.DEFINE_float, str: flags.DEFINE_string,
+              bool: flags.DEFINE_bool}
+    for name, field in fields.items():
+        define[field.type](name, None, "", flag_values=values)
     for arg in argv:
-        name, eq, text = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
-        negated = not eq and name.startswith("no") and fields.get(name[2:]) is bool
-        if negated:
-            name = name[2:]
-        kind = fields.get(name)
-        if kind is None or (not eq and kind is not bool):
-            raise ValueError(f"{arg}: not a main.py flag of the form --name=value")
-        try:
-            if kind is bool:
-                value = (not negated) if not eq else {"true": True, "1": True, "false": False,
-                                                      "0": False}[text.lower()]
-            else:
-                value = kind(text)
-        except (KeyError, ValueError):
-            raise ValueError(f"{arg}: not a valid {kind.__name__}") from None
-        values[name] = value
-    return values
+        if not arg.startswith("--"):
+            continue
+        name = arg.lstrip("-").partition("=")[0]
+        base = name[2:] if name.startswith("no") and name[2:] in fields else name
+        if base not in fields:
+            raise ValueError(f"{arg}: not a main.py flag")
+    try:
+        rest = values(["main.py"] + list(argv))
+    except flags.Error as e:
+        raise ValueError(str(e).split("\n")[0]) from None
+    if len(rest) > 1:
+        raise ValueError(f"{rest[1]}: not a main.py flag (main.py takes only --flags)")
+    return {name: values[name].value for name in fields if values[name].present}
 
 
 def suffix(extra):
@@ -188,110 +186,3 @@ ORIGINAL_RECONSTRUCTION = {
 
 # The reproduction's target: a mean reconstruction at most the original's + 0.1 nats.
 TARGET_MARGIN = 0.1
-
-
-# Where a sweep keeps each run's results beside its figures (summaries.py writes them).
-RUNS_DIR = "runs"
-SUMMARY_FILE = "summary.json"
-
-
-def kept_summary(figures_dir, run_name):
-    """The run's kept summary (<figures_dir>/runs/<run>/summary.json) as a dict, or None
-    when there is none or it is unreadable (identity.stale then says why it is no use;
-    an unreadable one is also named on stderr)."""
-    path = os.path.join(figures_dir, RUNS_DIR, run_name, SUMMARY_FILE)
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as e:
-        print(f"skipping unreadable {path} ({e})", file=sys.stderr)
-        return None
-
-
-def kept_summaries(figures_dir):
-    """Every readable summary kept under <figures_dir>/runs, sorted by run name."""
-    root = os.path.join(figures_dir, RUNS_DIR)
-    names = sorted(os.listdir(root)) if os.path.isdir(root) else []
-    return [s for s in (kept_summary(figures_dir, n) for n in names) if s is not None]
-
-
-# sweep_time.csv events that end a run's work in an invocation (./run logs them).
-_RUN_ENDS = ("summarized", "summary failed", "failed", "finished", "interrupted")
-
-
-def _utc(text):
-    """A sweep_time.csv time as an aware UTC datetime; rows written before times carried
-    their zone are in the machine's local time."""
-    t = datetime.datetime.fromisoformat(text)
-    return t.astimezone(datetime.timezone.utc)
-
-
-def _seed_of(run_name):
-    """The seed a run directory's name gives (run_dir): _seed_<n> at its end, else 0."""
-    head, _, tail = run_name.rpartition("_seed_")
-    return int(tail) if head and tail.isdigit() else 0
-
-
-def run_time(timing_csv, model=None, seed=None):
-    """(seconds, invocations): the wall time of the sweep's current runs, from the events
-    ./run logs in sweep_time.csv across its invocations; with `model` or `seed`, of those
-    runs alone (without the figures).
-
-    It is the length of the union of the intervals in which a run was being trained or
-    scored, plus the last drawing of the figures. A run's "started" event (a fresh run
-    directory) drops that run's earlier intervals: they belong to a run that was replaced
-    (e.g. by a new recipe). "resumed" opens an interval in the same run. An interval still
-    open when its invocation ends (a stop signal, or a session that ended) closes at that
-    invocation's last event. Rows from before ./run logged starts (a "trained" or
-    "summarized" row alone) give the interval [time - seconds, time]."""
-    intervals = {}  # run -> [[start, end], ...] of its current generation
-    open_ = {}  # run -> its interval still open in this invocation
-    figures, last, invocations = None, None, 0
-
-    def close_all():
-        for interval in open_.values():
-            interval[1] = last
-        open_.clear()
-
-    with open(timing_csv, newline="") as f:
-        for row in csv.DictReader(f):
-            t = _utc(row["time"])
-            event, name = row["event"], row["run"]
-            if event == "start":
-                close_all()
-                invocations += 1
-            elif event in ("started", "resumed"):
-                if event == "started":
-                    intervals[name] = []
-                open_[name] = [t, t]
-                intervals.setdefault(name, []).append(open_[name])
-            elif event == "trained" or event in _RUN_ENDS:  # "finished": not scored
-                if name in open_:
-                    open_[name][1] = t
-                elif row["seconds"]:  # a row from before ./run logged starts
-                    seconds = datetime.timedelta(seconds=float(row["seconds"]))
-                    intervals.setdefault(name, []).append([t - seconds, t])
-                if event in _RUN_ENDS:
-                    open_.pop(name, None)
-            elif event == "trained all":
-                figures = [t, t]
-            elif event == "done" and figures is not None:
-                figures[1] = t
-            last = t
-    close_all()
-    spans = [i for name, runs_ in intervals.items() for i in runs_
-             if (model is None or f"_model_{model}_num_balls_" in name)
-             and (seed is None or _seed_of(name) == seed)]
-    if figures is not None and model is None and seed is None:
-        spans.append(figures)
-    total, reach = 0.0, None
-    for start, end in sorted(spans):
-        if reach is None or start > reach:
-            total += (end - start).total_seconds()
-            reach = end
-        elif end > reach:
-            total += (end - reach).total_seconds()
-            reach = end
-    return total, invocations

@@ -1,14 +1,13 @@
-"""./run itself: what it trains or skips, how many runs at once, threads, GPUs, events.
+"""./run itself (runner.py): what it trains or skips, how many runs at once, threads,
+GPUs, events.
 
-The script is loaded as a module and its `execute` (which starts main.py and the figure
-scripts) replaced by a fake that writes what main.py would (config.json) and keeps a
-record, so a sweep of 18 runs takes a moment."""
+The sweep's `execute` (which starts main.py and the figure scripts) is replaced by a fake
+that writes what main.py would (config.json) and keeps a record, so a sweep of 18 runs
+takes a moment."""
 
 import csv
 import dataclasses
 import datetime
-import importlib.machinery
-import importlib.util
 import json
 import os
 import threading
@@ -17,27 +16,22 @@ import time
 import pytest
 
 import identity
+import runner
+import summaries
 import sweep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _load_run():
-    loader = importlib.machinery.SourceFileLoader("run_script", os.path.join(ROOT, "run"))
-    spec = importlib.util.spec_from_loader("run_script", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
 class FakeExecute:
-    """Stands in for run.execute: records each command, tracks how many run at once."""
+    """Stands in for Sweep.execute: records each command, tracks how many run at once."""
 
-    def __init__(self, seconds=0.0, together=0):
+    def __init__(self, seconds=0.0, together=0, per_gpu=1):
         """together: the first `together` jobs wait (up to 5 s) until that many run at
         once, so a sweep that can run them together is seen doing it however slow the
         machine is, and one that cannot is seen not doing it."""
         self.seconds, self.together, self.calls = seconds, together, []
+        self.per_gpu = per_gpu  # jobs a GPU may hold at once
         self.lock = threading.Condition()
         self.running = self.most = 0
         self.gpus_in_use = []
@@ -48,7 +42,8 @@ class FakeExecute:
             self.running += 1
             self.most = max(self.most, self.running)
             if gpu is not None:
-                assert gpu not in self.gpus_in_use, f"GPU {gpu} given to two jobs"
+                assert self.gpus_in_use.count(gpu) < self.per_gpu, \
+                    f"GPU {gpu} given to more than {self.per_gpu} jobs"
                 self.gpus_in_use.append(gpu)
             self.lock.notify_all()
             if len(self.calls) <= self.together:
@@ -71,16 +66,15 @@ class FakeExecute:
 
 @pytest.fixture
 def run(monkeypatch):
-    module = _load_run()
-    monkeypatch.setattr(module, "stop_on_signals", lambda figures_dir: None)
-    monkeypatch.setattr(module, "visible_gpus", lambda: [])
+    monkeypatch.setattr(runner.Sweep, "catch_signals", lambda self: None)
+    monkeypatch.setattr(runner, "visible_gpus", lambda: [])
     monkeypatch.chdir(ROOT)
-    return module
+    return runner
 
 
-def _sweep(run, monkeypatch, tmp_path, *args, seconds=0.0, together=0):
-    fake = FakeExecute(seconds, together)
-    monkeypatch.setattr(run, "execute", fake)
+def _sweep(run, monkeypatch, tmp_path, *args, seconds=0.0, together=0, per_gpu=1):
+    fake = FakeExecute(seconds, together, per_gpu)
+    monkeypatch.setattr(run.Sweep, "execute", lambda self, *a, **k: fake(*a, **k))
     code = run.main(["--train_dir", str(tmp_path / "ck" / "ts"), "--figures_dir",
                      str(tmp_path / "figs")] + list(args))
     assert code == 0
@@ -92,10 +86,11 @@ def _keep_summaries(tmp_path, seed=None, **change):
     the repository has them), with `change` made to their configs."""
     for config, _ in sweep.plan("reproduce", str(tmp_path / "ck" / "ts"), (seed,)):
         settings = dict(dataclasses.asdict(config), **change)
-        folder = tmp_path / "figs" / sweep.RUNS_DIR / os.path.basename(config.run_dir)
+        folder = tmp_path / "figs" / summaries.RUNS_DIR / os.path.basename(config.run_dir)
         folder.mkdir(parents=True)
-        (folder / sweep.SUMMARY_FILE).write_text(json.dumps(
-            {"config": settings, "step": config.max_step,
+        (folder / summaries.SUMMARY_FILE).write_text(json.dumps(
+            {"run": os.path.basename(config.run_dir), "config": settings,
+             "step": config.max_step,
              "evaluation": identity.EVALUATION}))
 
 
@@ -175,6 +170,23 @@ def test_gpus_go_to_the_first_free_one(run, monkeypatch, tmp_path):
     assert {g for a, g in fake.calls if "main.py" in a[1]} == {"0", "1"}
 
 
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_jobs_bound_the_runs_at_once_on_gpus_too(run, monkeypatch, tmp_path, jobs):
+    """--jobs=N runs at most N at once whatever the GPU count (1 on 2 GPUs ran 2, 3 ran
+    2), spread evenly over the GPUs, in the plan's order (longest first)."""
+    monkeypatch.setattr(run, "visible_gpus", lambda: ["0", "1"])
+    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce", f"--jobs={jobs}",
+                  seconds=0.02, together=jobs, per_gpu=2)  # 3 on 2 GPUs: 2 and 1
+    assert fake.most == jobs
+    planned = [a for _, a in sweep.plan("reproduce", str(tmp_path / "ck" / "ts"),
+                                        (None,), [], "python3")]
+    started = [a[2:5] for a in fake.trained()]
+    order = [a[2:5] for a in planned]
+    # jobs that start together may reach main.py in any order, by less than `jobs` places
+    assert sorted(started) == sorted(order)
+    assert all(abs(started.index(a) - i) < jobs for i, a in enumerate(order))
+
+
 def test_events_are_logged_in_utc_with_the_zone(run, monkeypatch, tmp_path):
     _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv", "--num_balls=1",
            "--betas=1.0")
@@ -185,7 +197,7 @@ def test_events_are_logged_in_utc_with_the_zone(run, monkeypatch, tmp_path):
     for r in rows:
         t = datetime.datetime.fromisoformat(r["time"])
         assert t.utcoffset() == datetime.timedelta(0)
-    total, invocations = sweep.run_time(str(tmp_path / "figs" / "sweep_time.csv"))
+    total, invocations = runner.run_time(str(tmp_path / "figs" / "sweep_time.csv"))
     assert invocations == 1 and total >= 0
 
 
@@ -229,19 +241,20 @@ def test_the_stop_handler_takes_no_lock_the_interrupted_code_may_hold(tmp_path,
     """A signal arriving while the main thread is inside say() (holding the print lock)
     must not deadlock: the handler is run here by a thread that holds that lock."""
     import signal
-    module = _load_run()
     exits = []
-    monkeypatch.setattr(module.os, "_exit", lambda code: exits.append(code))
+    monkeypatch.setattr(runner.os, "_exit", lambda code: exits.append(code))
+    args, extra = runner.parse_args(["--figures_dir", str(tmp_path)])
+    sweep_ = runner.Sweep(args, extra)
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        module.stop_on_signals(str(tmp_path))
+        sweep_.catch_signals()
         handler = signal.getsignal(signal.SIGINT)
     finally:
         for s, h in before.items():
             signal.signal(s, h)
 
     def interrupted_inside_say():
-        with module._print_lock:
+        with sweep_.print_lock:
             handler(signal.SIGINT, None)
 
     thread = threading.Thread(target=interrupted_inside_say, daemon=True)
@@ -258,19 +271,20 @@ def test_after_a_stop_signal_no_command_starts_and_a_trained_run_is_left_unscore
     """A run whose training ends just as a stop signal arrives is not scored now (the
     next ./run scores it), and a run whose turn comes after the signal does not start."""
     calls = []
+    args, extra = run.parse_args(["--reproduce", "--figures_dir", str(tmp_path)])
+    sweep_ = run.Sweep(args, extra)
 
     def fake_execute(tag, argv, log_path, gpu=None):
         calls.append(argv[1])
-        run._stopping.append("SIGTERM")  # the signal arrives while main.py runs
+        sweep_.stopping = "SIGTERM"  # the signal arrives while main.py runs
         return 0, "done"
 
-    run.execute = fake_execute
-    args, _ = run.parse_args(["--reproduce", "--figures_dir", str(tmp_path)])
-    config = run.sweep.plan("reproduce", str(tmp_path / "ts"), (None,), [], "python3")[0][0]
-    assert run.job(args, "[1/2]", ["python3", "main.py"], config, str(tmp_path), None)[1:] \
+    sweep_.execute = fake_execute
+    config = sweep.plan("reproduce", str(tmp_path / "ts"), (None,), [], "python3")[0][0]
+    assert sweep_.job("[1/2]", ["python3", "main.py"], config, str(tmp_path), None)[1:] \
         == (None, "done")
     assert calls == ["main.py"]  # create_run_summary.py was not started
-    assert run.job(args, "[2/2]", ["python3", "main.py"], config, str(tmp_path), None)[1] \
+    assert sweep_.job("[2/2]", ["python3", "main.py"], config, str(tmp_path), None)[1] \
         is None
     assert calls == ["main.py"]
     with open(tmp_path / "sweep_time.csv") as f:
@@ -282,11 +296,11 @@ def test_a_failure_is_reported_under_the_command_that_failed(run, monkeypatch, t
                                                              capsys, failing):
     fake = FakeExecute()
 
-    def execute(tag, argv, log_path, gpu=None):
+    def execute(sweep_, tag, argv, log_path, gpu=None):
         fake(tag, argv, log_path, gpu)
         return (1, "boom") if argv[1] == failing else (0, "ok")
 
-    monkeypatch.setattr(run, "execute", execute)
+    monkeypatch.setattr(run.Sweep, "execute", execute)
     code = run.main(["--reproduce", "--models=conv", "--num_balls=1", "--betas=1.0",
                      "--train_dir", str(tmp_path / "ck" / "ts"),
                      "--figures_dir", str(tmp_path / "figs")])
@@ -321,3 +335,14 @@ def test_the_time_line_names_the_models_and_seeds_the_sweep_ran(run, monkeypatch
     line = [l for l in capsys.readouterr().out.splitlines() if "invocations" in l][-1]
     assert "paper_fc" in line and "seed 0" in line and "seed 1" in line
     assert not any(m in line for m in sweep.MODELS)  # the ball models were not run
+
+
+def test_a_partial_sweep_says_which_kept_summaries_its_figures_draw_on(run, monkeypatch,
+                                                                       tmp_path, capsys):
+    _keep_summaries(tmp_path)  # all 18 reproduce runs kept, as a clone has them
+    _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv")
+    out = capsys.readouterr().out
+    assert ("[figures] the tables and figures also draw on 12 kept summaries in "
+            f"{tmp_path / 'figs'}/runs of runs this invocation did not plan") in out
+    _sweep(run, monkeypatch, tmp_path, "--reproduce")  # the whole sweep: nothing else
+    assert "also draw on" not in capsys.readouterr().out

@@ -52,3 +52,20 @@ def test_ball_models_refuse_other_image_sizes():
              (1200, 4096)]
     assert build_model("paper_fc", 10, image_size=64).count_params() == sum(
         a * b + b for a, b in dense)
+
+
+def test_main_py_needs_no_sampler_flag_for_shapes():
+    """2D shapes have one sampler: --dataset=shapes alone gives it (an explicit
+    --sampler=trajectory is still refused by the check above)."""
+    import main  # its flags, as main.py parses them
+    try:
+        main.FLAGS(["main.py", "--dataset=shapes", "--model=paper_fc"])
+        assert main.config_from_flags().sampler == "iid"
+        main.FLAGS.unparse_flags()
+        main.FLAGS(["main.py", "--dataset=shapes", "--sampler=trajectory"])
+        assert main.config_from_flags().sampler == "trajectory"  # validate() refuses it
+        main.FLAGS.unparse_flags()
+        main.FLAGS(["main.py"])
+        assert main.config_from_flags().sampler == "trajectory"  # balls: the original's
+    finally:
+        main.FLAGS.unparse_flags()

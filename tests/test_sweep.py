@@ -5,29 +5,32 @@ import os
 
 import pytest
 
+import runner
+import summaries
 import sweep
+from config import Config
 
 
 def test_kept_summary_reads_a_runs_kept_summary(tmp_path, capsys):
     name = "train_store_model_conv_num_balls_1_beta_0.1"
-    assert sweep.kept_summary(str(tmp_path), name) is None
-    folder = tmp_path / sweep.RUNS_DIR / name
+    assert summaries.kept_summary(str(tmp_path), name) is None
+    folder = tmp_path / summaries.RUNS_DIR / name
     folder.mkdir(parents=True)
-    (folder / sweep.SUMMARY_FILE).write_text(json.dumps({"step": 30000}))
-    assert sweep.kept_summary(str(tmp_path), name) == {"step": 30000}
-    (folder / sweep.SUMMARY_FILE).write_text("{torn")
-    assert sweep.kept_summary(str(tmp_path), name) is None
+    (folder / summaries.SUMMARY_FILE).write_text(json.dumps({"step": 30000}))
+    assert summaries.kept_summary(str(tmp_path), name) == {"step": 30000}
+    (folder / summaries.SUMMARY_FILE).write_text("{torn")
+    assert summaries.kept_summary(str(tmp_path), name) is None
     assert "skipping unreadable" in capsys.readouterr().err
 
 
 def test_kept_summaries_reads_every_readable_run_in_name_order(tmp_path, capsys):
-    assert sweep.kept_summaries(str(tmp_path)) == []
+    assert summaries.kept_summaries(str(tmp_path)) == []
     for name, text in [("b", '{"run": "b"}'), ("a", '{"run": "a"}'), ("c", "{torn")]:
-        folder = tmp_path / sweep.RUNS_DIR / name
+        folder = tmp_path / summaries.RUNS_DIR / name
         folder.mkdir(parents=True)
-        (folder / sweep.SUMMARY_FILE).write_text(text)
-    (tmp_path / sweep.RUNS_DIR / "d").mkdir()  # no summary yet: silently absent
-    assert sweep.kept_summaries(str(tmp_path)) == [{"run": "a"}, {"run": "b"}]
+        (folder / summaries.SUMMARY_FILE).write_text(text)
+    (tmp_path / summaries.RUNS_DIR / "d").mkdir()  # no summary yet: silently absent
+    assert summaries.kept_summaries(str(tmp_path)) == [{"run": "a"}, {"run": "b"}]
     assert capsys.readouterr().err.count("skipping unreadable") == 1
 
 
@@ -63,8 +66,12 @@ def test_flags_after_the_separator_are_typed_as_main_py_reads_them():
                               "--nofriction", "--seed=4"]) == {
         "lr": 3e-3, "max_step": 10, "sampler": "iid", "friction": False, "seed": 4}
     assert sweep.parse_flags(["--friction=true"]) == {"friction": True}
-    for bad, message in (("--foo=1", "not a main.py flag"), ("--lr", "not a main.py flag"),
-                         ("--max_step=ten", "not a valid int"), ("lr=1", "not a main.py")):
+    # as main.py reads them: a value after a space, and the absl forms of a boolean
+    assert sweep.parse_flags(["--lr", "3e-3", "--max_step", "7", "--friction=false"]) == {
+        "lr": 3e-3, "max_step": 7, "friction": False}
+    for bad, message in (("--foo=1", "not a main.py flag"), ("--lr", "Missing value"),
+                         ("--max_step=ten", "max_step=ten: invalid literal for int"),
+                         ("lr=1", "not a main.py")):
         with pytest.raises(ValueError, match=message):
             sweep.parse_flags([bad])
 
@@ -90,8 +97,9 @@ def test_run_time_is_the_union_of_the_runs_intervals_and_the_last_figures(tmp_pa
         ("01", "10:45:00", "trained all", "reproduce", "2700"),
         ("01", "10:46:00", "done", "reproduce", "2760"),
     ])
-    assert sweep.run_time(path) == (46 * 60, 1)
-    assert sweep.run_time(path, model="conv") == (0, 1)  # "a" and "b" name no model
+    assert runner.run_time(path) == (46 * 60, 1)
+    assert runner.run_time(path, ["a"]) == (32 * 60, 1)  # a run alone: no figures
+    assert runner.run_time(path, []) == (0, 1)
 
 
 def test_run_time_across_sessions_counts_a_stopped_run_and_drops_a_replaced_one(tmp_path):
@@ -117,7 +125,7 @@ def test_run_time_across_sessions_counts_a_stopped_run_and_drops_a_replaced_one(
     # Day 1: a's 10 min ("old"'s first 25 min are dropped: it was replaced). Day 2: a, then
     # "old" (open till the session's last event, 09:00) and c cover 08:00-09:00, 60 min;
     # c's scoring after 09:00, cut off without an event, is not counted. Figures: 1 min.
-    assert sweep.run_time(path) == ((10 + 60 + 1) * 60, 3)
+    assert runner.run_time(path) == ((10 + 60 + 1) * 60, 3)
 
 
 def test_run_time_of_one_model(tmp_path):
@@ -132,9 +140,12 @@ def test_run_time_of_one_model(tmp_path):
         ("01", "10:30:00", "trained all", "reproduce", "1800"),
         ("01", "10:31:00", "done", "reproduce", "1860"),
     ])
-    assert sweep.run_time(path, model="conv") == (600, 1)
-    assert sweep.run_time(path, model="all_conv") == (1200, 1)
-    assert sweep.run_time(path) == (1860, 1)
+    configs = [Config(model=m, beta=0.1) for m in ("conv", "all_conv")]
+    for c in configs:
+        assert os.path.basename(c.run_dir) in (conv, all_conv)
+    assert runner.run_time(path, runner.run_names(configs, model="conv")) == (600, 1)
+    assert runner.run_time(path, runner.run_names(configs, model="all_conv")) == (1200, 1)
+    assert runner.run_time(path) == (1860, 1)
 
 
 def test_a_runs_own_settings_replace_its_models_and_longest_runs_start_first(monkeypatch):
@@ -166,7 +177,7 @@ def test_run_time_of_runs_not_scored_one_by_one(tmp_path, end):
         ("01", "10:20:00", "trained all", "quick", "1200"),
         ("01", "10:22:00", "done", "quick", "1320"),
     ])
-    assert sweep.run_time(path) == ((5 + 3 + 2) * 60, 1)
+    assert runner.run_time(path) == ((5 + 3 + 2) * 60, 1)
 
 
 def test_run_time_reads_old_local_rows_beside_new_utc_ones(tmp_path, monkeypatch):
@@ -180,7 +191,7 @@ def test_run_time_reads_old_local_rows_beside_new_utc_ones(tmp_path, monkeypatch
                 "2026-01-02T10:00:00+00:00,start,reproduce,\n"
                 "2026-01-02T10:00:00+00:00,started,b,\n"
                 "2026-01-02T12:05:00+02:00,finished,b,300\n")  # 10:05 UTC
-    assert sweep.run_time(path) == (15 * 60, 2)
+    assert runner.run_time(path) == (15 * 60, 2)
 
 
 def test_run_time_of_one_seed(tmp_path):
@@ -194,7 +205,23 @@ def test_run_time_of_one_seed(tmp_path):
         ("01", "10:50:00", "trained all", "reproduce", "1800"),
         ("01", "10:51:00", "done", "reproduce", "1860"),
     ])
-    assert sweep.run_time(path, seed=0) == (1200, 1)
-    assert sweep.run_time(path, seed=1) == (1800, 1)
-    assert sweep.run_time(path, model="conv", seed=1) == (1800, 1)
-    assert sweep.run_time(path) == (3060, 1)
+    configs = [Config(model="conv", beta=0.1, seed=s) for s in (0, 1)]
+    assert runner.run_time(path, runner.run_names(configs, seed=0)) == (1200, 1)
+    assert runner.run_time(path, runner.run_names(configs, seed=1)) == (1800, 1)
+    assert runner.run_time(path, runner.run_names(configs, model="conv", seed=1)) == (1800, 1)
+    assert runner.run_time(path) == (3060, 1)
+
+
+def test_run_time_of_the_shapes_runs_by_their_model():
+    """The committed shapes sweep: its runs' names hold no "_num_balls_", and they are
+    counted by their configs' model all the same."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "figures", "shapes", "sweep_time.csv")
+    configs = [c for c, _ in sweep.plan("shapes", "./checkpoints/shapes/train_store",
+                                        (0, 1, 2))]
+    names = runner.run_names(configs, model="paper_fc")
+    assert len(names) == len(configs) and not any("_num_balls_" in n for n in names)
+    model_time = runner.run_time(path, names)[0]
+    assert model_time > 3600  # 69 min of training and scoring on 1 December
+    assert model_time == runner.run_time(path, names | {"no_such_run"})[0]
+    assert runner.run_time(path, runner.run_names(configs, model="conv"))[0] == 0
