@@ -302,7 +302,7 @@ def _stale_note(rows):
     old = sorted({r.get("evaluation") for r in rows if r.get("stale")}, key=str)
     if not old:
         return ""
-    return (f"\n{STALE_MARK} scored by evaluation protocol {', '.join(map(str, old))}, not "
+    return (f"\n\\{STALE_MARK} scored by evaluation protocol {', '.join(map(str, old))}, not "
             f"the current {identity.EVALUATION} (see identity.EVALUATION): stale until the "
             "run is rescored from its checkpoint; \"-\" where that protocol had no such "
             "score.\n")

@@ -1,0 +1,81 @@
+"""The README's and docs' result tables say what the committed files under figures/ say:
+a table pasted from a generated one is checked cell by cell against it, and one written
+in another layout against the csv it is made from."""
+
+import csv
+import os
+
+import pytest
+
+import identity
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tables(path):
+    """The markdown tables in a file: each a list of rows of stripped cells, the header
+    row first, the |---| row left out."""
+    found, current = [], None
+    with open(os.path.join(ROOT, path)) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("|") and line.endswith("|"):
+                cells = [c.strip() for c in line[1:-1].split("|")]
+                if all(set(c) <= set("-: ") for c in cells):
+                    continue
+                if current is None:
+                    current = []
+                    found.append(current)
+                current.append(cells)
+            else:
+                current = None
+    return found
+
+
+def rows(path):
+    with open(os.path.join(ROOT, path), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def table_with(path, header_start):
+    matching = [t for t in tables(path) if t[0][:len(header_start)] == header_start]
+    assert len(matching) == 1, f"{path}: {len(matching)} tables start {header_start}"
+    return matching[0]
+
+
+@pytest.mark.parametrize("doc, generated", [
+    ("docs/reproduce.md", "figures/reproduce/seeds.md"),
+    ("docs/quick.md", "figures/quick/metrics.md"),
+])
+def test_a_pasted_table_is_the_generated_one(doc, generated):
+    (want,) = tables(generated)
+    assert want in tables(doc), (
+        f"{doc} no longer holds the table of {generated}; paste it again:\n"
+        + open(os.path.join(ROOT, generated)).read())
+
+
+def test_the_readme_result_table_is_seeds_csv():
+    table = table_with("README.md", ["balls", "model", "beta 0.1"])
+    want = {}
+    for r in rows("figures/reproduce/seeds.csv"):
+        want.setdefault((r["num_balls"], r["model"]), {})[float(r["beta"])] = (
+            f"{float(r['mean']):.2f} +- {float(r['sd']):.2f} ({float(r['original']):.2f})")
+    assert len(table) - 1 == len(want) == 6
+    for balls, model, *cells in table[1:]:
+        betas = want[(balls, model)]
+        assert cells == [betas[0.1], betas[0.5], betas[1.0]], (balls, model)
+
+
+def _score_cell(row, key):
+    stale = int(row["evaluation"]) != identity.EVALUATION
+    return f"{float(row[key]):.3f} +- {float(row[key + '_sd']):.3f}" + ("*" if stale else "")
+
+
+def test_the_readme_shapes_table_is_the_shapes_seeds_csv():
+    table = table_with("README.md", ["beta", "beta-VAE"])
+    found = {f"{float(r['beta']):g}": r for r in rows("figures/shapes/seeds.csv")}
+    assert len(table) - 1 == len(found)
+    for beta, beta_vae, factor_vae, mig, *_ in table[1:]:
+        r = found[beta]
+        assert [beta_vae, factor_vae, mig] == [_score_cell(r, k) for k in
+                                               ("beta_vae", "factor_vae", "mig")], beta
