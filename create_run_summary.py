@@ -1,7 +1,9 @@
 """One trained run's results, kept beside the figures: its numbers (summary.json: the
 metrics-table row and per-latent stddevs), its training curve, its traversal heat map
 and an animated traversal GIF. ./run --reproduce calls it as each run finishes. A kept
-summary computed from the same checkpoint is left as it is (identity.stale).
+summary computed from the same checkpoint is left as it is (identity.stale). With
+--point it scores the checkpoint as a point along the way (./run --shapes, every 1.6M
+images) into runs/<run>/progress.jsonl instead.
 
     python create_run_summary.py --run_dir=./checkpoints/reproduce/train_store_model_conv_num_balls_1_beta_0.1 \
         --figures_dir=figures/reproduce
@@ -18,6 +20,11 @@ import table_flags  # noqa: E402
 
 flags.DEFINE_string("run_dir", None, "The run directory (holds config.json).", required=True)
 flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
+flags.DEFINE_bool("point", False, "Score the run's checkpoint as a point along the way: "
+                  "appended to <figures_dir>/runs/<run>/progress.jsonl (unless that step "
+                  "is there), reconstruction on 3200 images, no summary or figures.")
+flags.DEFINE_bool("progress", False, "Also keep the summary's scores as the run's last "
+                  "point in progress.jsonl (a sweep scored along the way).")
 FLAGS = flags.FLAGS
 
 
@@ -35,8 +42,17 @@ def main(argv):
         config, model, step, checkpoint = load_run(FLAGS.run_dir)
     except RunError as e:
         sys.exit(f"create_run_summary.py: {e}")
-    _, evaluated = summaries.current(FLAGS.run_dir, config, model, step, checkpoint,
-                                     FLAGS.figures_dir, table_flags.sizes())
+    if FLAGS.point:
+        if step not in summaries.progress_steps(FLAGS.figures_dir,
+                                                summaries.run_name(FLAGS.run_dir)):
+            summaries.record_point(FLAGS.figures_dir, summaries.evaluate(
+                FLAGS.run_dir, config, model, step, table_flags.sizes(),
+                checkpoint=checkpoint, target_se=0))
+        return
+    summary, evaluated = summaries.current(FLAGS.run_dir, config, model, step, checkpoint,
+                                           FLAGS.figures_dir, table_flags.sizes())
+    if FLAGS.progress:
+        summaries.record_point(FLAGS.figures_dir, summary)
     if not evaluated:  # kept from this very checkpoint: its figures are there too
         return
     name = plots.heat_map_name(config)

@@ -81,6 +81,8 @@ def parse_args(argv):
                         help="only these ball counts (comma-separated)")
     parser.add_argument("--betas", type=_float_list, default=None,
                         help="only these betas (comma-separated)")
+    parser.add_argument("--objectives", type=_str_list, default=None,
+                        help="only runs of these objectives: beta, annealed (--shapes)")
     parser.add_argument("--train_dir", help="run directory prefix (default "
                         "./checkpoints/<preset>/train_store; faithful: "
                         "./checkpoints/train_store)")
@@ -124,7 +126,15 @@ _str_list = _list_of(str.strip, "names")
 def selected(args, config):
     return ((args.models is None or config.model in args.models)
             and (args.num_balls is None or config.num_balls in args.num_balls)
-            and (args.betas is None or config.beta in args.betas))
+            and (args.betas is None or config.beta in args.betas)
+            and (args.objectives is None or config.objective in args.objectives))
+
+
+def score_points(preset, config):
+    """The steps at which a run of the preset is scored while it trains (its end is
+    scored by its summary): every sweep.SCORE_EVERY steps short of max_step."""
+    every = sweep.SCORE_EVERY.get(preset)
+    return list(range(every, config.max_step, every)) if every else []
 
 
 # --- the machine -----------------------------------------------------------------------
@@ -235,7 +245,8 @@ class Resources:
 
 TIMING_FILE = "sweep_time.csv"
 # Events that end a run's work in an invocation.
-_RUN_ENDS = ("summarized", "summary failed", "failed", "finished", "interrupted")
+_RUN_ENDS = ("summarized", "summary failed", "point failed", "failed", "finished",
+             "interrupted")
 
 
 def timing_row(event, name, seconds=None, now=None):
@@ -432,7 +443,16 @@ class Sweep:
             return argv, None, "not started"
         fresh = not os.path.exists(os.path.join(config.run_dir, identity.CONFIG_FILE))
         self.timing("started" if fresh else "resumed", name)
+        points = score_points(self.args.preset, config)
+        if fresh and points and summaries.clear_progress(self.args.figures_dir, name):
+            self.say(f"{tag} {name}: trains from step 0 here, so its kept scores along the "
+                     "way (another training's) were set aside as progress.replaced.jsonl")
         t0 = time.time()
+        kept = summaries.progress_steps(self.args.figures_dir, name)
+        for step in [p for p in points if p not in kept]:
+            result = self._train_and_score_point(tag, argv, config, log_dir, gpu, step, t0)
+            if result is not None:
+                return result
         code, last = self.execute(tag, argv, os.path.join(log_dir, name + ".log"), gpu)
         if code != 0:
             self.timing("interrupted" if self.stopping else "failed", name, time.time() - t0)
@@ -445,13 +465,35 @@ class Sweep:
             return argv, None, last
         t1 = time.time()
         summary = [python(), "create_run_summary.py", f"--run_dir={config.run_dir}",
-                   f"--figures_dir={self.args.figures_dir}"]
+                   f"--figures_dir={self.args.figures_dir}"] + (["--progress"] if points
+                                                                else [])
         code, last = self.execute(tag, summary, os.path.join(log_dir, name + ".summary.log"),
                                   gpu)
         event = ("summarized" if code == 0 else "interrupted" if self.stopping
                  else "summary failed")
         self.timing(event, name, time.time() - t1)
         return summary, code, last
+
+    def _train_and_score_point(self, tag, argv, config, log_dir, gpu, step, t0):
+        """Trains the run to `step` and scores it there (create_run_summary.py --point,
+        kept in progress.jsonl); None when both succeeded, else the job's result."""
+        name = os.path.basename(config.run_dir)
+        train = argv + [f"--max_step={step}"]  # the last --max_step is the one main.py takes
+        code, last = self.execute(tag, train, os.path.join(log_dir, name + ".log"), gpu)
+        if code != 0:
+            self.timing("interrupted" if self.stopping else "failed", name, time.time() - t0)
+            return train, code, last
+        if self.stopping:
+            return train, None, last
+        point = [python(), "create_run_summary.py", f"--run_dir={config.run_dir}",
+                 f"--figures_dir={self.args.figures_dir}", "--point"] + sweep.POINT_SIZES
+        code, last = self.execute(tag, point, os.path.join(log_dir, name + ".points.log"), gpu)
+        if code != 0:
+            self.timing("interrupted" if self.stopping else "point failed", name,
+                        time.time() - t0)
+            return point, code, last
+        self.timing("scored point", name)
+        return None
 
     def _job_thread(self, resources, need, gpu, tag, argv, config, log_dir, to_train,
                     skipped):

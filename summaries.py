@@ -21,6 +21,7 @@ from sweep import ORIGINAL_RECONSTRUCTION
 RUNS_DIR = "runs"
 SUMMARY_FILE = "summary.json"
 TRAINING_FILE = "training.csv"
+PROGRESS_FILE = "progress.jsonl"  # the scores along the way: one JSON object per point
 STDDEV_IMAGES = 1000
 
 
@@ -50,6 +51,46 @@ def kept_summaries(figures_dir):
     return [s for s in (kept_summary(figures_dir, n) for n in names) if s is not None]
 
 
+def read_progress(figures_dir, name):
+    """The run's scored points (progress.jsonl), in the order they were scored."""
+    path = os.path.join(figures_dir, RUNS_DIR, name, PROGRESS_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def progress_steps(figures_dir, name):
+    return {p["step"] for p in read_progress(figures_dir, name)}
+
+
+def clear_progress(figures_dir, name):
+    """Sets a run's points aside (progress.replaced.jsonl) when it trains afresh; whether
+    there were any."""
+    path = os.path.join(figures_dir, RUNS_DIR, name, PROGRESS_FILE)
+    if not os.path.exists(path):
+        return False
+    os.replace(path, path.replace(".jsonl", ".replaced.jsonl"))
+    return True
+
+
+def record_point(figures_dir, summary):
+    """Appends one scored point of a run (a summary of its checkpoint then, without the
+    per-run lists that the final summary keeps) to its progress.jsonl, unless a point
+    of that step is there: a resumed sweep neither loses nor repeats one."""
+    name = summary["run"]
+    if summary["step"] in progress_steps(figures_dir, name):
+        logging.info("%s: point at step %d already kept", name, summary["step"])
+        return False
+    point = {k: v for k, v in summary.items() if k not in ("config", "run_dir")}
+    point["images"] = summary["step"] * summary["config"]["batch_size"]
+    os.makedirs(folder(figures_dir, name), exist_ok=True)
+    with open(os.path.join(folder(figures_dir, name), PROGRESS_FILE), "a") as f:
+        f.write(json.dumps(point) + "\n")
+    logging.info("%s: point at step %d kept", name, summary["step"])
+    return True
+
+
 def table_sizes(num_train=None, num_eval=None, num_mig=None):
     """How many points the scores use (disentanglement_lib's defaults unless told)."""
     import metrics
@@ -57,26 +98,30 @@ def table_sizes(num_train=None, num_eval=None, num_mig=None):
             "num_eval": num_eval or metrics.NUM_EVAL, "num_mig": num_mig or metrics.NUM_MIG}
 
 
-def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None):
+def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None,
+             target_se=None):
     """The run's numbers: reconstruction with its standard error and KL (fresh images of
     the run's own sampler: i.i.d. runs on as many as a standard error of
     analysis.TARGET_SE needs; trajectory runs on the original's 100 trajectories of 32
     frames, and on i.i.d. images as well), the average posterior stddev and KL of each
     latent (1000 images), active latents, and the scores (metrics.SCORES, on the factor
     grid; their classifiers' details in score_details) computed on `sizes` points (None:
-    no scores). checkpoint: the path it was restored from."""
+    no scores). checkpoint: the path it was restored from. target_se: the standard error
+    the i.i.d. reconstruction is measured to (default analysis.TARGET_SE; 0: one chunk of
+    3200 images, for a point scored along the way)."""
     import analysis
     import metrics
     from architecture import active_latents
     from runs import read_metrics
     start = time.time()
+    target_se = analysis.TARGET_SE if target_se is None else (target_se or None)
     if config.sampler == "iid":
-        own = analysis.reconstruction_and_kl(model, config, target_se=analysis.TARGET_SE)
+        own = analysis.reconstruction_and_kl(model, config, target_se=target_se)
         iid = {}
     else:
         own = analysis.reconstruction_and_kl(model, config)
         iid = analysis.reconstruction_and_kl(model, config, sampler="iid",
-                                             target_se=analysis.TARGET_SE)
+                                             target_se=target_se)
     latent_images = analysis.run_images(config, STDDEV_IMAGES, seed=5)
     stddev = analysis.average_stddev(model, latent_images)
     latent_kl = analysis.latent_kl(model, latent_images)

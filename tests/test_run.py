@@ -317,15 +317,19 @@ def test_the_shapes_preset_trains_the_papers_network_at_beta_1_and_4(run, monkey
                                                                      tmp_path):
     fake = _sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
     trained = fake.trained()
-    assert len(trained) == 4
+    ends = [a for a in fake.trained() if "--max_step=150000" == [
+        x for x in a if x.startswith("--max_step=")][-1]]
+    assert len(ends) == 6  # beta 4, beta 1 and annealed, two seeds
     assert all("--dataset=shapes" in a and "--model=paper_fc" in a
                and "--optimizer=adagrad" in a for a in trained)
-    assert sorted(a[4] for a in trained) == ["--beta=1.0"] * 2 + ["--beta=4.0"] * 2
+    assert sorted(a[4] for a in ends) == ["--beta=1.0"] * 4 + ["--beta=4.0"] * 2
+    assert sum("--objective=annealed" in a for a in ends) == 2
     dirs = sorted(os.listdir(tmp_path / "ck"))
     assert "ts_dataset_shapes_model_paper_fc_beta_4.0_seed_1" in dirs
-    scripts = [a[1] for a, _ in fake.calls if "main.py" not in a[1]]
-    assert scripts.count("create_run_summary.py") == 4
-    assert scripts[-2:] == ["create_metrics_table.py", "create_score_graph.py"]
+    assert "ts_dataset_shapes_model_paper_fc_annealed_gamma_1000.0_c_25.0_seed_1" in dirs
+    scripts = [a for a, _ in fake.calls if "main.py" not in a[1]]
+    assert sum("--progress" in a for a in scripts) == 6
+    assert [a[1] for a in scripts[-2:]] == ["create_metrics_table.py", "create_score_graph.py"]
 
 
 def test_the_time_line_names_the_models_and_seeds_the_sweep_ran(run, monkeypatch,
@@ -346,3 +350,60 @@ def test_a_partial_sweep_says_which_kept_summaries_its_figures_draw_on(run, monk
             f"{tmp_path / 'figs'}/runs of runs this invocation did not plan") in out
     _sweep(run, monkeypatch, tmp_path, "--reproduce")  # the whole sweep: nothing else
     assert "also draw on" not in capsys.readouterr().out
+
+
+def _fake_points(fake, figures_dir):
+    """A FakeExecute that also keeps a point for each create_run_summary.py --point."""
+    def execute(sweep_, tag, argv, log_path, gpu=None):
+        code = fake(tag, argv, log_path, gpu)
+        if "--point" in argv:
+            name = os.path.basename(argv[2].split("=", 1)[1])
+            steps = [int(a.split("=")[1]) for a in fake.trained()[-1] if a.startswith("--max_step=")]
+            summaries.record_point(str(figures_dir), {"run": name, "step": steps[-1],
+                                                      "config": {"batch_size": 128}})
+        return code
+    return execute
+
+
+def test_shapes_runs_are_scored_along_the_way_and_a_resume_repeats_no_point(
+        run, monkeypatch, tmp_path):
+    fake = FakeExecute()
+    monkeypatch.setattr(run.Sweep, "execute", _fake_points(fake, tmp_path / "figs"))
+    argv = ["--shapes", "--betas=4.0", "--objectives=beta", "--train_dir",
+            str(tmp_path / "ck" / "ts"), "--figures_dir", str(tmp_path / "figs")]
+    assert run.main(argv) == 0
+    # trained to each point in turn, scored there, then to the end and summarized
+    steps = [a[-1] for a in fake.trained()]
+    assert steps == [f"--max_step={s}" for s in range(12500, 150000, 12500)] + [
+        "--max_step=150000"]
+    scripts = [a[1:] for a, _ in fake.calls if a[1] == "create_run_summary.py"]
+    assert sum("--point" in a for a in scripts) == 11
+    assert "--progress" in scripts[-1] and "--point" not in scripts[-1]
+    name = "ts_dataset_shapes_model_paper_fc_beta_4.0"
+    points = summaries.read_progress(str(tmp_path / "figs"), name)
+    assert [p["step"] for p in points] == list(range(12500, 150000, 12500))
+    assert points[0]["images"] == 12500 * 128
+    # the same command again: every point is kept, none is scored again
+    fake.calls.clear()
+    assert run.main(argv) == 0
+    assert not any("--point" in a for a, _ in fake.calls)
+    assert len(summaries.read_progress(str(tmp_path / "figs"), name)) == 11
+    # a run that starts afresh (its checkpoints are not on this machine) sets them aside
+    import shutil
+    shutil.rmtree(tmp_path / "ck" / name)
+    fake.calls.clear()
+    assert run.main(argv) == 0
+    assert sum("--point" in a for a, _ in fake.calls) == 11
+    assert os.path.exists(tmp_path / "figs" / "runs" / name / "progress.replaced.jsonl")
+
+
+def test_the_shapes_preset_is_the_references_length_with_the_annealed_objective():
+    planned = sweep.plan("shapes", "ck/ts", (0,))
+    assert [(c.beta, c.objective) for c, _ in planned] == [
+        (4.0, "beta"), (1.0, "beta"), (1.0, "annealed")]
+    assert {c.max_step * c.batch_size for c, _ in planned} == {19_200_000}
+    annealed = planned[-1][0]
+    assert (annealed.gamma, annealed.c_max, annealed.c_steps * annealed.batch_size) == (
+        1000.0, 25.0, 6_400_000)
+    assert len(runner.score_points("shapes", annealed)) >= 10
+    assert runner.score_points("reproduce", annealed) == []

@@ -152,7 +152,7 @@ def test_a_runs_own_settings_replace_its_models_and_longest_runs_start_first(mon
     per_model = {"conv": {"lr": 3e-3, "max_step": 300}, "all_conv": {"max_step": 100}}
     per_run = {("conv", 2, 1.0): {"max_step": 900}, ("conv", 1, 0.5): {"lr": 6e-3}}
     monkeypatch.setitem(sweep.PRESETS, "test", (per_model, ("all_conv", "conv"), per_run,
-                                                (sweep.NUM_BALLS, sweep.BETAS)))
+                                                (sweep.NUM_BALLS, sweep.BETAS), []))
     planned = sweep.runs("test")
     assert len(planned) == 12
     assert [m for m, _, _, _ in planned] == ["all_conv"] * 6 + ["conv"] * 6
@@ -225,3 +225,19 @@ def test_run_time_of_the_shapes_runs_by_their_model():
     assert model_time > 3600  # 69 min of training and scoring on 1 December
     assert model_time == runner.run_time(path, names | {"no_such_run"})[0]
     assert runner.run_time(path, runner.run_names(configs, model="conv"))[0] == 0
+
+
+def test_points_along_the_way_are_kept_once_each_and_set_aside_on_a_fresh_start(tmp_path):
+    figs, name = str(tmp_path), "ts_dataset_shapes_model_paper_fc_beta_4.0"
+
+    def point(step):
+        return {"run": name, "step": step, "config": {"batch_size": 128},
+                "run_dir": "ck/x", "beta_vae": 0.5}
+    assert summaries.record_point(figs, point(12500))
+    assert not summaries.record_point(figs, point(12500))  # a resumed sweep's repeat
+    assert summaries.record_point(figs, point(25000))
+    kept = summaries.read_progress(figs, name)
+    assert [(p["step"], p["images"]) for p in kept] == [(12500, 1_600_000), (25000, 3_200_000)]
+    assert "config" not in kept[0] and kept[0]["beta_vae"] == 0.5
+    assert summaries.clear_progress(figs, name)
+    assert summaries.read_progress(figs, name) == [] and not summaries.clear_progress(figs, name)
