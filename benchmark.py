@@ -3,6 +3,7 @@
     python benchmark.py --models=fully_connected,conv,all_conv --num_balls=1,2 \
         --json=benchmark.json
 
+    python benchmark.py --models=paper_fc
     python benchmark.py --score_runs=./checkpoints/train_store_model_conv_num_balls_2_beta_1.0
 
 For each (model, num_balls): images/s of the real training step (train.Trainer, the code
@@ -34,7 +35,7 @@ import sweep  # noqa: E402
 from config import Config  # noqa: E402
 from train import Trainer, xla_for  # noqa: E402
 
-flags.DEFINE_list("models", list(sweep.MODELS), "Models to time.")
+flags.DEFINE_list("models", list(sweep.MODELS), "Models to time (paper_fc: the 2D-shapes network).")
 flags.DEFINE_list("num_balls", ["1"], "Ball counts to time.")
 flags.DEFINE_integer("batch_size", 128, "Images per step.")
 flags.DEFINE_integer("steps", 60, "Timed training steps per measurement (after warm-up).")
@@ -138,6 +139,22 @@ def measure(model, num_balls, batch_size, steps, seconds, matmul, sampler="iid")
     return record
 
 
+def measure_paper_fc(batch_size, steps, matmul):
+    """The paper's 2D-shapes network (its step as ./run --shapes trains it): images/s,
+    training FLOPs per image and their fraction of the matmul bound."""
+    settings = dict(sweep.SHAPES["paper_fc"])
+    settings.pop("max_step")
+    config = Config(model="paper_fc", batch_size=batch_size, **settings)
+    record = {"model": "paper_fc", "batch_size": batch_size,
+              "train_images_per_s": batch_size * train_steps_per_s(config, steps,
+                                                                    xla_for("paper_fc"))}
+    flops = fc_training_flops_per_image(Trainer(config).model)
+    record.update(train_flops_per_image=flops, matmul_flops_per_s=matmul,
+                  train_flops_per_s=flops * record["train_images_per_s"])
+    record["fraction_of_matmul_bound"] = record["train_flops_per_s"] / matmul
+    return record
+
+
 def table(records):
     head = ("model", "balls", "train img/s", "XLA on", "XLA off", "data img/s",
             "numpy img/s", "data/step", "GFLOP/s", "of matmul")
@@ -226,11 +243,22 @@ def main(argv):
     print(f"fp32 matmul (2048x2048, TF): {matmul / 1e9:.1f} GFLOP/s")
     records = []
     for model in FLAGS.models:
+        if model == "paper_fc":
+            r = measure_paper_fc(FLAGS.batch_size, FLAGS.steps, matmul)
+            print(f"paper_fc (2D shapes): {r['train_images_per_s']:.0f} img/s "
+                  f"({r['train_images_per_s'] / FLAGS.batch_size:.1f} steps/s), "
+                  f"{r['train_flops_per_image'] / 1e6:.1f} MFLOP per training image, "
+                  f"{r['train_flops_per_s'] / 1e9:.1f} GFLOP/s, "
+                  f"{r['fraction_of_matmul_bound']:.0%} of the matmul bound")
+            records.append(r)
+            continue
         for num_balls in (int(n) for n in FLAGS.num_balls):
             records.append(measure(model, num_balls, FLAGS.batch_size, FLAGS.steps,
                                    FLAGS.seconds, matmul, FLAGS.sampler))
             logging.info("%s", records[-1])
-    print(table(records))
+    balls = [r for r in records if r["model"] != "paper_fc"]
+    if balls:
+        print(table(balls))
     if FLAGS.json:
         with open(FLAGS.json, "w") as f:
             json.dump(records, f, indent=2)
