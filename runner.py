@@ -27,9 +27,10 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 DESCRIPTION = "The original's sweep: 18 training runs, then the figure scripts."
 _FIGURES = ("create_cool_images.py", "create_stddev_graphs.py", "create_error_graph.py",
             "create_metrics_table.py")
-# --reproduce and --shapes score each run as soon as it is trained (create_run_summary.py),
-# so what is finished is kept; the aggregate figures come from those summaries.
-SUMMARIZED = ("reproduce", "shapes")
+# These presets score each run as soon as it is trained (create_run_summary.py), so what
+# is finished is kept; the aggregate figures come from those summaries. (--quick's runs
+# are scored by its metrics table at its own small sizes.)
+SUMMARIZED = ("faithful", "reproduce", "shapes")
 FIGURE_SCRIPTS = {"faithful": _FIGURES, "quick": _FIGURES,
                   "reproduce": ("create_stddev_graphs.py", "create_error_graph.py",
                                 "create_metrics_table.py", "create_score_graph.py",

@@ -407,3 +407,11 @@ def test_the_shapes_preset_is_the_references_length_with_the_annealed_objective(
         1000.0, 25.0, 6_400_000)
     assert len(runner.score_points("shapes", annealed)) >= 10
     assert runner.score_points("reproduce", annealed) == []
+
+
+def test_the_faithful_sweep_scores_each_run_as_it_finishes(run, monkeypatch, tmp_path):
+    fake = _sweep(run, monkeypatch, tmp_path, "--models=conv,all_conv", "--num_balls=2")
+    assert len(fake.trained()) == 6
+    assert [a[1] for a, _ in fake.calls].count("create_run_summary.py") == 6
+    trained = fake.trained()
+    assert all("--max_step" not in " ".join(a) for a in trained)  # the original's commands
