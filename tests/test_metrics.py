@@ -302,16 +302,23 @@ def test_dci_and_sap_of_noise():
 
 def test_lightgbm_dci_is_close_to_disentanglement_libs():
     """The estimator this project uses against scikit-learn's GradientBoostingClassifier
-    (disentanglement_lib's), on the same codes of a partly mixed representation."""
-    def partly_mixed(f, rng):
-        c = perfect(f, rng)
-        return np.stack([c[:, 0] + 0.5 * c[:, 1], c[:, 1], rng.normal(size=len(f))], 1)
-    train, test = binary_factors(1000, 1), binary_factors(500, 2)
-    codes = [partly_mixed(f, np.random.default_rng(s)) for f, s in ((train, 3), (test, 4))]
+    (disentanglement_lib's), on the same codes of a mixed, noisy representation of two
+    4-valued factors: code 0 holds f0 + 0.7 f1, code 1 f1, code 2 noise. Measured: D
+    0.460 / 0.452, C 0.590 / 0.615, I 0.887 / 0.890 (LightGBM / scikit-learn)."""
+    def factors(count, seed):
+        return np.random.default_rng(seed).integers(4, size=(count, 2))
+
+    def mixed(f, rng):
+        noise = 0.3 * rng.normal(size=(len(f), 2))
+        return np.stack([f[:, 0] + 0.7 * f[:, 1] + noise[:, 0], f[:, 1] + noise[:, 1],
+                         rng.normal(size=len(f))], 1)
+    train, test = factors(1000, 1), factors(500, 2)
+    codes = [mixed(f, np.random.default_rng(s)) for f, s in ((train, 3), (test, 4))]
     ours = metrics.dci_from_codes(codes[0], train, codes[1], test, "lightgbm")
     theirs = metrics.dci_from_codes(codes[0], train, codes[1], test, "sklearn_gbt")
     for key in ("dci_disentanglement", "dci_completeness", "dci_informativeness"):
-        assert ours[key] == pytest.approx(theirs[key], abs=0.05), key
+        assert 0.3 < theirs[key] < 0.95, key  # a code neither perfect nor useless
+        assert ours[key] == pytest.approx(theirs[key], abs=0.04), key
 
 
 def test_beta_vae_convergence_is_counted():
