@@ -93,6 +93,10 @@ class Config:
         os.replace(path + ".tmp", path)
 
 
+# Every setting's default: a run recorded before a setting existed ran with its default.
+DEFAULTS = dataclasses.asdict(Config())
+
+
 def _positive(name, value):
     return None if value > 0 else f"--{name}={value!r}: must be > 0"
 

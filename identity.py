@@ -50,14 +50,6 @@ def identity(config):
     return {k: v for k, v in config.items() if k not in NOT_IDENTITY}
 
 
-def _with_defaults(config):
-    """A config dict with the fields it predates at their defaults: a run made before a
-    setting existed ran as its default does."""
-    import dataclasses
-    from config import Config  # config imports this module
-    return dataclasses.asdict(Config.from_dict(config))
-
-
 def fingerprint(checkpoint_path):
     """A checkpoint's content, in short: the sha256 of its index file (which holds each
     tensor's checksum), so two checkpoints share it only if they hold the same numbers."""
@@ -65,21 +57,22 @@ def fingerprint(checkpoint_path):
         return hashlib.sha256(f.read()).hexdigest()[:16]
 
 
-def stale(summary, config, step, sizes, checkpoint=None):
+def stale(summary, config, step, sizes, checkpoint=None, defaults=None):
     """Why a kept summary does not answer for a run, or None when it does.
 
     config: the run's settings (a Config's dict, resolved); step: the step it has, or is
     to be trained to; sizes: the score sizes wanted (None: any); checkpoint: the
     fingerprint of the checkpoint on this machine, if there is one: then the summary must
-    have been computed from that very checkpoint.
+    have been computed from that very checkpoint. defaults: every setting's default
+    (config.DEFAULTS), which a kept config made before the setting existed ran with.
     """
     if summary is None:
         return "no kept summary"
     if summary.get("evaluation") != EVALUATION:
         return (f"evaluated by protocol {summary.get('evaluation')}, not the current "
                 f"{EVALUATION}")
-    mine, kept = identity(_with_defaults(config)), identity(_with_defaults(
-        summary.get("config", {})))
+    mine = identity(config)
+    kept = identity(dict(defaults or {}, **summary.get("config", {})))
     differ = sorted(k for k in set(mine) | set(kept) if mine.get(k) != kept.get(k))
     if differ:
         return "trained with other settings: " + ", ".join(

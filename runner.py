@@ -22,6 +22,7 @@ import time
 import identity
 import summaries
 import sweep
+from config import DEFAULTS
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DESCRIPTION = "The original's sweep: 18 training runs, then the figure scripts."
@@ -432,7 +433,8 @@ class Sweep:
         if not (self.args.reuse and self.args.preset in SUMMARIZED):
             return False
         kept = summaries.kept_summary(self.args.figures_dir, os.path.basename(config.run_dir))
-        return identity.stale(kept, dataclasses.asdict(config), config.max_step, None) is None
+        return identity.stale(kept, dataclasses.asdict(config), config.max_step, None,
+                              defaults=DEFAULTS) is None
 
     def job(self, tag, argv, config, log_dir, gpu):
         """Trains one run (main.py resumes it, or returns at once when it is finished),

@@ -178,8 +178,9 @@ def current(directory, config, model, step, checkpoint, figures_dir, sizes=None)
     """(summary, evaluated): the run's kept summary if it answers for this very
     checkpoint (identity.stale), else one evaluated now and kept."""
     summary = kept_summary(figures_dir, run_name(directory))
+    from config import DEFAULTS
     reason = identity.stale(summary, json.loads(config.to_json()), step, sizes,
-                            identity.fingerprint(checkpoint))
+                            identity.fingerprint(checkpoint), DEFAULTS)
     if reason is None:
         logging.info("%s: kept summary answers for its checkpoint", run_name(directory))
         return summary, False

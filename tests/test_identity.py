@@ -80,3 +80,15 @@ def test_the_protocol_version_is_raised_with_any_change_to_the_scores():
     for version, older in recorded.items():
         if version != identity.EVALUATION:  # a version's numbers are its own
             assert older != recorded[identity.EVALUATION], version
+
+
+def test_a_summary_from_before_a_setting_existed_ran_with_its_default():
+    from config import DEFAULTS
+    run = Config(model="conv", max_step=300)
+    old = _summary(run, 300)
+    for name in ("objective", "gamma", "c_max", "c_steps"):  # added on 1 December
+        del old["config"][name]
+    me = dataclasses.asdict(run)
+    assert identity.stale(old, me, 300, None, defaults=DEFAULTS) is None
+    annealed = dataclasses.asdict(dataclasses.replace(run, objective="annealed"))
+    assert "objective" in identity.stale(old, annealed, 300, None, defaults=DEFAULTS)
