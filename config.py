@@ -97,6 +97,15 @@ class Config:
 DEFAULTS = dataclasses.asdict(Config())
 
 
+
+def with_dataset_defaults(values, given):
+    """Settings {name: value} with what the dataset fixes filled in where it was not
+    given (`given`: the names set explicitly): 2D shapes have one sampler, iid. An
+    explicit other value is left for validate() to refuse."""
+    if values.get("dataset") == "shapes" and "sampler" not in given:
+        return dict(values, sampler="iid")
+    return values
+
 def _positive(name, value):
     return None if value > 0 else f"--{name}={value!r}: must be > 0"
 

@@ -16,7 +16,7 @@ from absl import app, flags, logging  # noqa: E402
 import data  # noqa: E402
 from architecture import MODELS  # noqa: E402
 from config import (OBJECTIVES, OPTIMIZERS, STRATEGIES, Config,  # noqa: E402
-                    output_dir_problem, validate)
+                    output_dir_problem, validate, with_dataset_defaults)
 from datasets import DATASETS  # noqa: E402
 from schedules import LR_SCHEDULES  # noqa: E402
 
@@ -76,10 +76,9 @@ FLAGS = flags.FLAGS
 
 
 def config_from_flags():
-    values = {name: FLAGS[name].value for name in Config.__dataclass_fields__}
-    if values["dataset"] == "shapes" and not FLAGS["sampler"].present:
-        values["sampler"] = "iid"  # the only sampler of 2D shapes
-    return Config(**values)
+    names = Config.__dataclass_fields__
+    return Config(**with_dataset_defaults({n: FLAGS[n].value for n in names},
+                                          {n for n in names if FLAGS[n].present}))
 
 
 def main(argv):

@@ -1,5 +1,6 @@
 """A 2D-shapes run: its own directory, the paper's network and optimizer, resume, checks."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -55,17 +56,12 @@ def test_ball_models_refuse_other_image_sizes():
 
 
 def test_main_py_needs_no_sampler_flag_for_shapes():
-    """2D shapes have one sampler: --dataset=shapes alone gives it (an explicit
-    --sampler=trajectory is still refused by the check above)."""
-    import main  # its flags, as main.py parses them
-    try:
-        main.FLAGS(["main.py", "--dataset=shapes", "--model=paper_fc"])
-        assert main.config_from_flags().sampler == "iid"
-        main.FLAGS.unparse_flags()
-        main.FLAGS(["main.py", "--dataset=shapes", "--sampler=trajectory"])
-        assert main.config_from_flags().sampler == "trajectory"  # validate() refuses it
-        main.FLAGS.unparse_flags()
-        main.FLAGS(["main.py"])
-        assert main.config_from_flags().sampler == "trajectory"  # balls: the original's
-    finally:
-        main.FLAGS.unparse_flags()
+    """2D shapes have one sampler: --dataset=shapes alone gives it (main.py passes the
+    flags it was given); an explicit --sampler=trajectory is left for validate()."""
+    from config import with_dataset_defaults
+    values = dataclasses.asdict(Config(dataset="shapes", model="paper_fc"))
+    assert values["sampler"] == "trajectory"  # Config's default, the original's
+    assert with_dataset_defaults(values, {"dataset", "model"})["sampler"] == "iid"
+    assert with_dataset_defaults(values, {"dataset", "sampler"})["sampler"] == "trajectory"
+    balls = dataclasses.asdict(Config())
+    assert with_dataset_defaults(balls, set()) == balls
