@@ -321,8 +321,8 @@ def test_lightgbm_dci_is_close_to_disentanglement_libs():
         assert ours[key] == pytest.approx(theirs[key], abs=0.04), key
 
 
-def test_beta_vae_convergence_is_counted():
-    s = metrics.evaluate(centroid, 1, seed=0, **SMALL)
+def test_beta_vae_convergence_is_counted(centroid_scores):
+    s = centroid_scores
     assert s["beta_vae_unconverged"] == 0
     assert 0 < s["beta_vae_iterations"] < metrics.BETA_VAE_MAX_ITER
 
