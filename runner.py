@@ -201,7 +201,7 @@ class Slots:
 
 
 class GpuPool:
-    """Hands each job the free GPU with the fewest jobs on it (jobs_per_gpu may share one)."""
+    """Hands each job a free GPU, in turn (up to jobs_per_gpu jobs may share one)."""
 
     def __init__(self, gpus, jobs_per_gpu=1):
         self.free = queue.Queue()
