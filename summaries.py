@@ -33,7 +33,7 @@ def kept_summary(figures_dir, run_name):
     """The run's kept summary (<figures_dir>/runs/<run>/summary.json) as a dict, or None
     when there is none or it is unreadable (identity.stale then says why it is no use;
     an unreadable one is also named on stderr)."""
-    path = os.path.join(figures_dir, RUNS_DIR, run_name, SUMMARY_FILE)
+    path = os.path.join(folder(figures_dir, run_name), SUMMARY_FILE)
     try:
         with open(path) as f:
             return json.load(f)
@@ -53,7 +53,7 @@ def kept_summaries(figures_dir):
 
 def read_progress(figures_dir, name):
     """The run's scored points (progress.jsonl), in the order they were scored."""
-    path = os.path.join(figures_dir, RUNS_DIR, name, PROGRESS_FILE)
+    path = os.path.join(folder(figures_dir, name), PROGRESS_FILE)
     if not os.path.exists(path):
         return []
     with open(path) as f:
@@ -67,7 +67,7 @@ def progress_steps(figures_dir, name):
 def clear_progress(figures_dir, name):
     """Sets a run's points aside (progress.replaced.jsonl) when it trains afresh; whether
     there were any."""
-    path = os.path.join(figures_dir, RUNS_DIR, name, PROGRESS_FILE)
+    path = os.path.join(folder(figures_dir, name), PROGRESS_FILE)
     if not os.path.exists(path):
         return False
     os.replace(path, path.replace(".jsonl", ".replaced.jsonl"))
