@@ -175,16 +175,18 @@ class Trainer:
 
     def _run_steps(self, num_steps):
         """num_steps training steps in one call; the last step's losses, and whether every
-        step's loss was finite."""
-        out = self._train_step()
-        finite = tf.math.is_finite(out["loss"])
+        step's loss was finite. The step is traced once, as the loop's body: its outputs
+        start as zeros of their shapes."""
+        k = self.model.num_latents
+        out = {name: tf.zeros([k] if name == "stddev" else [])
+               for name in ("loss", "reconstruction", "kl", "beta", "stddev", "lr")}
 
         def body(i, out, finite):
             out = self._train_step()
             return i + 1, out, finite & tf.math.is_finite(out["loss"])
 
-        _, out, finite = tf.while_loop(lambda i, *_: i < num_steps - 1, body,
-                                       (tf.zeros_like(num_steps), out, finite))
+        _, out, finite = tf.while_loop(lambda i, *_: i < num_steps, body,
+                                       (tf.zeros_like(num_steps), out, tf.constant(True)))
         return out, finite
 
 
