@@ -18,7 +18,7 @@ def ball_word(num_balls):
     return BALL_WORDS.get(num_balls, str(num_balls))
 
 
-_trajectory = tf.function(data.sample_trajectory, reduce_retracing=True)
+_trajectory = tf.function(data.sample_trajectory, reduce_retracing=True, autograph=False)
 
 
 def images(num_balls, count, seed, sampler="iid", frames=None, friction=False):

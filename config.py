@@ -15,6 +15,7 @@ OPTIMIZERS = ("adam", "adagrad")  # adam: the original's; adagrad: the paper's 2
 # beta: the original's loss, reconstruction + beta * KL; annealed: Burgess et al.'s
 # capacity annealing, reconstruction + gamma * |KL - C| with C raised from 0 to c_max.
 OBJECTIVES = ("beta", "annealed")
+LR_SCHEDULES = ("constant", "cosine")  # schedules.learning_rate's
 
 # Settings that may change when a run is resumed; every other one must match config.json.
 # (train_dir is part of the directory's name, so it matches by construction.)
@@ -112,9 +113,7 @@ def _positive(name, value):
 
 def validate(config):
     """Returns a list of one-line problems with config (empty when it is usable)."""
-    import data
-    from architecture import MODELS
-    from datasets import DATASETS, MODELS_FOR
+    from datasets import DATASETS, MODEL_NAMES as MODELS, MODELS_FOR, SAMPLERS, check_num_balls
     problems = []
     if config.model not in MODELS:
         problems.append(f"--model={config.model!r}: must be one of {', '.join(sorted(MODELS))}")
@@ -133,8 +132,8 @@ def validate(config):
     if config.optimizer not in OPTIMIZERS:
         problems.append(f"--optimizer={config.optimizer!r}: must be one of "
                         f"{', '.join(OPTIMIZERS)}")
-    if config.sampler not in data.SAMPLERS:
-        problems.append(f"--sampler={config.sampler!r}: must be one of {', '.join(data.SAMPLERS)}")
+    if config.sampler not in SAMPLERS:
+        problems.append(f"--sampler={config.sampler!r}: must be one of {', '.join(SAMPLERS)}")
     if config.strategy not in STRATEGIES:
         problems.append(f"--strategy={config.strategy!r}: must be one of {', '.join(STRATEGIES)}")
     if config.beta < 0:
@@ -160,14 +159,13 @@ def validate(config):
                             "--sampler=iid and the default --num_balls=1")
         return problems
     try:
-        data.check_num_balls(config.num_balls, config.sampler)
+        check_num_balls(config.num_balls, config.sampler)
     except ValueError as e:
         problems.append(f"--num_balls={config.num_balls!r}: {e}")
     return problems
 
 
 def _schedule_problems(config):
-    from schedules import LR_SCHEDULES
     problems = [f"--{name}={getattr(config, name)!r}: must be >= 0"
                 for name in ("warmup_steps", "decay_steps", "kl_warmup_steps", "kl_delay_steps",
                              "threads")

@@ -12,18 +12,15 @@ same batches as an uninterrupted one.
 import numpy as np
 import tensorflow as tf
 
-BOX_SIZE = 10.0
-IMAGE_SIZE = 32
-RADIUS = 1.2
+# The box, the balls and the check of a ball count need no TensorFlow (config.py checks
+# flags with them before TensorFlow loads); they are data's as well.
+from datasets import (BOX_SIZE, IMAGE_SIZE, MIN_ACCEPTANCE, RADIUS,  # noqa: F401
+                      SAMPLERS, TRAJECTORY_START_LOW, acceptance_rate, check_num_balls)
 
-# Rejection sampling of non-overlapping balls is refused below this acceptance rate:
-# beyond it a batch would need thousands of redraws (and 9+ balls never fit at random).
-MIN_ACCEPTANCE = 0.01
 _MAX_REJECTION_ROUNDS = 10000  # at 1% acceptance a row is left unfilled with p < 1e-40
 
-# The original's trajectory: start positions uniform in [2, 10] (then rejected), speed
-# scaled to Frobenius norm 0.5, two sub-steps of 0.5 per frame.
-_TRAJECTORY_START_LOW = 2.0
+# The original's trajectory: start positions uniform in [TRAJECTORY_START_LOW, 10] (then
+# rejected), speed scaled to Frobenius norm 0.5, two sub-steps of 0.5 per frame.
 _SPEED = 0.5
 _SUB_STEP = 0.5
 _GRAVITY = 0.003
@@ -72,35 +69,6 @@ def _valid(positions, radius=RADIUS):
     apart = dist2 >= (2 * radius) ** 2
     apart = apart | tf.eye(n, dtype=tf.bool)[None]
     return inside & tf.reduce_all(apart, axis=[1, 2])
-
-
-def acceptance_rate(num_balls, low=RADIUS, high=BOX_SIZE - RADIUS, draws=20000):
-    """Monte-Carlo estimate of the share of uniform draws in [low, high] that are valid."""
-    rng = np.random.default_rng(0)
-    p = rng.uniform(low, high, size=(draws, num_balls, 2))
-    inside = np.all((p >= RADIUS) & (p <= BOX_SIZE - RADIUS), axis=(1, 2))
-    d2 = np.sum((p[:, :, None] - p[:, None]) ** 2, axis=-1)
-    d2[:, np.arange(num_balls), np.arange(num_balls)] = np.inf
-    return float(np.mean(inside & np.all(d2 >= (2 * RADIUS) ** 2, axis=(1, 2))))
-
-
-def check_num_balls(num_balls, sampler="iid"):
-    """Raises ValueError unless num_balls >= 1 and random placement is practical.
-
-    The trajectory sampler draws its start from the original's smaller region [2, 10],
-    where fewer placements are valid.
-    """
-    if not isinstance(num_balls, (int, np.integer)) or num_balls < 1:
-        raise ValueError(f"num_balls must be an integer >= 1, got {num_balls!r}")
-    low, high = ((_TRAJECTORY_START_LOW, BOX_SIZE) if sampler == "trajectory"
-                 else (RADIUS, BOX_SIZE - RADIUS))
-    rate = acceptance_rate(num_balls, low, high)
-    if rate < MIN_ACCEPTANCE:
-        raise ValueError(
-            f"num_balls={num_balls} does not fit: only {rate:.2%} of random placements of "
-            f"{num_balls} balls of radius {RADIUS} (centres in [{low:g}, {high:g}]) are "
-            f"inside the {BOX_SIZE:g}x{BOX_SIZE:g} box and free of overlaps (at least "
-            f"{MIN_ACCEPTANCE:.0%} needed for the {sampler} sampler); use fewer balls")
 
 
 def _draw(shape, seed, low, high, grid):
@@ -192,7 +160,7 @@ def sample_positions_fixed(mask, values, seed=None, grid=None, canonical=False):
     coordinates are uniform over the configurations that are valid given the fixed ones.
     """
     values = tf.convert_to_tensor(values, tf.float32)
-    batch_size, num_balls = values.shape[0], values.shape[1]
+    batch_size, num_balls = tf.shape(values)[0], values.shape[1]  # a batch of any size
     return _rejection_sample(batch_size, num_balls, _as_seed(seed), RADIUS,
                              BOX_SIZE - RADIUS, fixed=(tf.convert_to_tensor(mask), values),
                              grid=grid, canonical=canonical)
@@ -253,7 +221,7 @@ def sample_trajectory(batch_size, num_balls, seed=None, friction=False):
     """[batch, num_balls, 2]: one trajectory of batch_size consecutive frames (the original)."""
     seed = _as_seed(seed)
     start_seed, speed_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-    x0 = _rejection_sample(1, num_balls, start_seed, _TRAJECTORY_START_LOW, BOX_SIZE)[0]
+    x0 = _rejection_sample(1, num_balls, start_seed, TRAJECTORY_START_LOW, BOX_SIZE)[0]
     v0 = tf.random.stateless_normal([num_balls, 2], speed_seed)
     v0 = v0 / tf.norm(v0) * _SPEED
     return simulate(x0, v0, batch_size, friction)
@@ -272,4 +240,4 @@ _SAMPLERS = {
         batch_size, num_balls, seed),
     "trajectory": sample_trajectory,
 }
-SAMPLERS = tuple(_SAMPLERS)
+assert tuple(_SAMPLERS) == SAMPLERS, "datasets.SAMPLERS names data's samplers"

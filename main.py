@@ -13,15 +13,13 @@ import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags, logging  # noqa: E402
 
-import data  # noqa: E402
-from architecture import MODELS  # noqa: E402
-from config import (OBJECTIVES, OPTIMIZERS, STRATEGIES, Config,  # noqa: E402
+# No TensorFlow until the flags are known good: a bad one is refused at once.
+from config import (LR_SCHEDULES, OBJECTIVES, OPTIMIZERS, STRATEGIES, Config,  # noqa: E402
                     output_dir_problem, validate, with_dataset_defaults)
-from datasets import DATASETS  # noqa: E402
-from schedules import LR_SCHEDULES  # noqa: E402
+from datasets import DATASETS, MODEL_NAMES, SAMPLERS  # noqa: E402
 
 defaults = Config()
-flags.DEFINE_enum("model", defaults.model, sorted(MODELS), "Encoder/decoder pair.")
+flags.DEFINE_enum("model", defaults.model, sorted(MODEL_NAMES), "Encoder/decoder pair.")
 flags.DEFINE_enum("dataset", defaults.dataset, list(DATASETS),
                   "balls: the original's; shapes: the 2D shapes of Higgins et al. (dSprites' "
                   "factors, rendered here; --model=paper_fc).")
@@ -37,7 +35,7 @@ flags.DEFINE_float("weight_init", defaults.weight_init,
 flags.DEFINE_float("keep_prob", defaults.keep_prob, "Dropout keep probability (conv).")
 flags.DEFINE_string("train_dir", defaults.train_dir, "Prefix of the run directory.")
 flags.DEFINE_bool("friction", defaults.friction, "Friction and gravity (trajectory sampler).")
-flags.DEFINE_enum("sampler", defaults.sampler, list(data.SAMPLERS),
+flags.DEFINE_enum("sampler", defaults.sampler, list(SAMPLERS),
                   "iid: independent positions; trajectory: the original's bouncing balls.")
 flags.DEFINE_integer("seed", defaults.seed, "Seeds the weights, the data and the noise.")
 flags.DEFINE_integer("checkpoint_every", defaults.checkpoint_every, "Steps between checkpoints.")
@@ -85,9 +83,6 @@ def main(argv):
     if len(argv) > 1:
         sys.exit(f"main.py: unexpected arguments {argv[1:]}; every setting is a --flag")
     config = config_from_flags().resolved()
-    if config.threads > 0:  # before TensorFlow runs its first op
-        import tensorflow as tf
-        tf.config.threading.set_intra_op_parallelism_threads(config.threads)
     problems = validate(config)
     if problems:
         sys.exit("main.py: " + "\n".join(problems))
@@ -95,6 +90,9 @@ def main(argv):
                                  os.path.dirname(config.run_dir))
     if problem:
         sys.exit(f"main.py: {problem}")
+    if config.threads > 0:  # before TensorFlow runs its first op
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(config.threads)
 
     import train  # TensorFlow's graph machinery only once the flags are known good
     from runs import RunError

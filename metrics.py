@@ -47,6 +47,7 @@ factors are not independent (balls cannot overlap, and x1 <= x2), and when the b
 each other "left ball" switches identity, which a smooth encoder cannot follow.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -80,9 +81,25 @@ GBT_ROUNDS, GBT_DEPTH, GBT_LEARNING_RATE = 100, 3, 0.1
 # the splits where exact ones fall on such codes at 1/4 the cost of one bin per value.
 DCI_BINS = 1023
 _CHUNK = 4096  # images rendered and encoded at once
-# Graph versions of the samplers: their rejection loops run in TF, not in Python.
-_sample = tf.function(data.sample_positions)
-_sample_fixed = tf.function(data.sample_positions_fixed)
+
+
+@functools.lru_cache(maxsize=None)
+def _grid_samplers(num_balls):
+    """Graph versions of the canonical grid samplers for num_balls (their rejection loops
+    are tf.while_loop, so no autograph), traced once whatever the draw's size:
+    (sample(count, seed), sample_fixed(mask, values, seed))."""
+    seed = tf.TensorSpec([2], tf.int64)
+    batch = [None, num_balls, 2]
+    sample = tf.function(
+        lambda count, seed: data.sample_positions(count, num_balls, seed, grid=GRID,
+                                                  canonical=True),
+        input_signature=[tf.TensorSpec([], tf.int32), seed], autograph=False)
+    sample_fixed = tf.function(
+        lambda mask, values, seed: data.sample_positions_fixed(mask, values, seed, grid=GRID,
+                                                               canonical=True),
+        input_signature=[tf.TensorSpec(batch, tf.bool), tf.TensorSpec(batch, tf.float32), seed],
+        autograph=False)
+    return sample, sample_fixed
 
 
 class BallFactors:
@@ -101,8 +118,8 @@ class BallFactors:
 
     def sample(self, count):
         """[count, num_balls, 2] canonical positions, uniform over valid grid points."""
-        return _sample(count, self.num_balls, self._next_seed(), grid=GRID,
-                       canonical=True).numpy()
+        sample, _ = _grid_samplers(self.num_balls)
+        return sample(tf.constant(count, tf.int32), self._next_seed()).numpy()
 
     def sample_sharing(self, factors, reference, repeat):
         """[len(factors) * repeat, num_balls, 2]: for each i, `repeat` configurations whose
@@ -111,8 +128,9 @@ class BallFactors:
         mask[np.arange(len(factors)), factors // 2, factors % 2] = True
         mask = np.repeat(mask, repeat, axis=0)
         values = np.repeat(reference, repeat, axis=0)
-        return _sample_fixed(tf.constant(mask), tf.constant(values, tf.float32),
-                             self._next_seed(), grid=GRID, canonical=True).numpy()
+        _, sample_fixed = _grid_samplers(self.num_balls)
+        return sample_fixed(tf.constant(mask), tf.constant(values, tf.float32),
+                            self._next_seed()).numpy()
 
     def indices(self, positions):
         """[count, num_factors] grid indices (0..31) of positions."""

@@ -10,7 +10,7 @@ import math
 
 import tensorflow as tf
 
-LR_SCHEDULES = ("constant", "cosine")
+from config import LR_SCHEDULES  # noqa: F401  (named in config, which checks flags)
 
 
 def learning_rate(step, peak, schedule="constant", warmup_steps=0, decay_steps=None):

@@ -123,6 +123,31 @@ def test_bad_flags_are_named_one_per_line_and_create_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_flags_are_checked_before_tensorflow_loads(tmp_path):
+    """A bad flag is refused at once: main.py checks its flags on names and numbers alone
+    (datasets.py, config.py), and imports TensorFlow only for a run it can start."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run([sys.executable, "-X", "importtime", os.path.join(ROOT, "main.py"),
+                             f"--train_dir={tmp_path}/ts", "--num_balls=9", "--model=conv"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "--num_balls=9" in result.stderr
+    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:")]
+    assert "absl.flags" in imported
+    assert not any(name.split(".")[0] in ("tensorflow", "keras") for name in imported)
+
+
+def test_the_flag_registries_name_what_the_code_has():
+    import architecture
+    import data
+    import datasets
+    import schedules
+    assert sorted(architecture.MODELS) == sorted(datasets.MODEL_NAMES)
+    assert data.SAMPLERS == datasets.SAMPLERS == ("iid", "trajectory")
+    for name in schedules.LR_SCHEDULES:
+        schedules.learning_rate(5, 1e-3, name, decay_steps=10)
+
+
 def test_resume_with_contradicting_flags_is_refused(tmp_path):
     prefix = str(tmp_path / "ts")
     saved = Config(model="conv", hidden_size=4, train_dir=prefix)
