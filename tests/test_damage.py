@@ -4,6 +4,7 @@ one-line error; never a traceback, never a silent restart, nothing deleted."""
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,13 +29,21 @@ def tiny(tmp_path, max_step, **overrides):
     return Config(**values)
 
 
-@pytest.fixture
-def trained_to_20(tmp_path):
-    """A run trained to step 20 with checkpoints at 10 and 20; its directory."""
-    config = tiny(tmp_path, 20)
+@pytest.fixture(scope="module")
+def _run_at_20(tmp_path_factory):
+    config = tiny(tmp_path_factory.mktemp("trained"), 20)
     train.train(config)
     assert runs.checkpoint_paths(config.run_dir)[0].endswith("ckpt-20")
     return config.run_dir
+
+
+@pytest.fixture
+def trained_to_20(tmp_path, _run_at_20):
+    """A run trained to step 20 with checkpoints at 10 and 20 (a copy of one trained once
+    per module, at this test's tiny() path); its directory."""
+    directory = tiny(tmp_path, 20).run_dir
+    shutil.copytree(_run_at_20, directory)
+    return directory
 
 
 def steps(directory):

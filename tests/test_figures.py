@@ -140,15 +140,16 @@ def _kept(figures_dir, run):
         return json.load(f)
 
 
-def test_figure_script_reuses_a_summary_only_while_it_answers_for_the_run(two_runs, tmp_path):
-    """The staleness rule (identity.stale) as create_error_graph.py applies it."""
+def test_figure_script_reuses_a_summary_only_while_it_answers_for_the_run(two_runs, tmp_path,
+                                                                          caplog):
+    """The staleness rule (identity.stale) as create_error_graph.py applies it (through
+    plots.error_graphs, which is all the script runs)."""
     import json
     out = str(tmp_path / "figs")
-    script = [sys.executable, os.path.join(ROOT, "create_error_graph.py"),
-              f"--train_dir={two_runs}", f"--figures_dir={out}"]
-    first = subprocess.run(script, capture_output=True, text=True, check=True)
+    caplog.set_level(logging.INFO)
+    plots.error_graphs(two_runs, out)
     run = "train_store_model_fully_connected_num_balls_1_beta_0.1"
-    assert "evaluating (kept summary: no kept summary)" in first.stderr
+    assert "evaluating (kept summary: no kept summary)" in caplog.text
     kept = _kept(out, run)
     assert kept["seed"] == 0 and kept["checkpoint"] and kept["reconstruction_se"] > 0
     # the other run's summary still answers; this one's, made as if by another recipe
@@ -156,9 +157,10 @@ def test_figure_script_reuses_a_summary_only_while_it_answers_for_the_run(two_ru
     kept["config"]["lr"] = 0.5
     with open(os.path.join(out, "runs", run, "summary.json"), "w") as f:
         json.dump(kept, f)
-    again = subprocess.run(script, capture_output=True, text=True, check=True)
-    assert again.stderr.count("kept summary answers for its checkpoint") == 1
-    assert "evaluating (kept summary: trained with other settings: lr=0.5" in again.stderr
+    caplog.clear()
+    plots.error_graphs(two_runs, out)
+    assert caplog.text.count("kept summary answers for its checkpoint") == 1
+    assert "evaluating (kept summary: trained with other settings: lr=0.5" in caplog.text
     assert _kept(out, run)["config"]["lr"] == 0.001
 
 
