@@ -16,7 +16,9 @@ import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags  # noqa: E402
 
-import table_flags  # noqa: E402
+import figure_cli  # noqa: E402
+
+figure_cli.define_sizes()
 
 flags.DEFINE_string("run_dir", None, "The run directory (holds config.json).", required=True)
 flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
@@ -46,11 +48,11 @@ def main(argv):
         if step not in summaries.progress_steps(FLAGS.figures_dir,
                                                 summaries.run_name(FLAGS.run_dir)):
             summaries.record_point(FLAGS.figures_dir, summaries.evaluate(
-                FLAGS.run_dir, config, model, step, table_flags.sizes(),
+                FLAGS.run_dir, config, model, step, figure_cli.sizes(),
                 checkpoint=checkpoint, target_se=0))
         return
     summary, evaluated = summaries.current(FLAGS.run_dir, config, model, step, checkpoint,
-                                           FLAGS.figures_dir, table_flags.sizes())
+                                           FLAGS.figures_dir, figure_cli.sizes())
     if FLAGS.progress:
         summaries.record_point(FLAGS.figures_dir, summary)
     if not evaluated:  # kept from this very checkpoint: its figures are there too
@@ -59,6 +61,10 @@ def main(argv):
     plots.save(plots.draw_traversal(config, model), FLAGS.figures_dir, name + ".png")
     gif = name.replace("heat_map", "traversal") + ".gif"
     plots.traversal_gif(config, model, os.path.join(FLAGS.figures_dir, "traversals", gif))
+    if config.dataset == "shapes":  # which latent carries which factor, and when
+        import shapes_figures
+        shapes_figures.run_figures(summary, summaries.read_progress(
+            FLAGS.figures_dir, summary["run"]), FLAGS.figures_dir, name)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The beta-VAE, FactorVAE, MIG, DCI and SAP scores against beta, seeds spread, one
-figure per dataset (shapes_scores.png with the paper's numbers; one_ball_scores.png, ...).
+figure per dataset (shapes_scores.png with the paper's numbers; one_ball_scores.png, ...),
+and for 2D shapes the scores along training, a line per objective
+(shapes_scores_along_training.png, from the points ./run --shapes scores as it trains).
 
     python create_score_graph.py --train_dir=./checkpoints/shapes/train_store \
         --figures_dir=figures/shapes
@@ -7,8 +9,11 @@ figure per dataset (shapes_scores.png with the paper's numbers; one_ball_scores.
 
 import figure_cli
 import plots
-import table_flags
+import shapes_figures
+
+figure_cli.define_sizes()
 
 if __name__ == "__main__":
     figure_cli.run(lambda train_dir, figures_dir: plots.score_graphs(
-        train_dir, figures_dir, table_flags.sizes()))
+        train_dir, figures_dir, figure_cli.sizes()) + shapes_figures.along_graphs(
+        train_dir, figures_dir, figure_cli.sizes()))

@@ -1,6 +1,9 @@
-"""The command line the figure and table scripts share: --train_dir and --figures_dir.
+"""The flags the figure and table scripts share: --train_dir and --figures_dir (run()
+defines them), and the scores' sizes (define_sizes(), for the scripts that score runs:
+create_metrics_table.py, create_score_graph.py, create_run_summary.py).
 
-Only those entry scripts import this; the libraries they call take plain arguments.
+Only those entry scripts import this; the libraries they call take plain arguments
+(summaries.table_sizes() for the sizes).
 """
 
 import os
@@ -10,14 +13,31 @@ import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags  # noqa: E402
 
-flags.DEFINE_string("train_dir", "./checkpoints/train_store",
-                    "Runs to use: main.py's --train_dir prefix (finds <prefix>_model_*), "
-                    "or a folder searched for run directories.")
-flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
+
+
+def define_sizes():
+    """Defines --num_train, --num_eval and --num_mig (disentanglement_lib's defaults)."""
+    import metrics
+    flags.DEFINE_integer("num_train", metrics.NUM_TRAIN,
+                         "Training points of the beta-VAE and FactorVAE classifiers.")
+    flags.DEFINE_integer("num_eval", metrics.NUM_EVAL, "Evaluation points of both classifiers.")
+    flags.DEFINE_integer("num_mig", metrics.NUM_MIG, "Images for MIG and the variance estimate.")
+
+
+def sizes():
+    """The size flags' values as summaries.table_sizes() gives them."""
+    import summaries
+    f = flags.FLAGS
+    return summaries.table_sizes(f.num_train, f.num_eval, f.num_mig)
 
 
 def run(write):
-    """Runs write(train_dir, figures_dir) as an absl program; exits 1 if it wrote nothing."""
+    """Defines --train_dir and --figures_dir, then runs write(train_dir, figures_dir) as an
+    absl program; exits 1 if it wrote nothing."""
+    flags.DEFINE_string("train_dir", "./checkpoints/train_store",
+                        "Runs to use: main.py's --train_dir prefix (finds <prefix>_model_*), "
+                        "or a folder searched for run directories.")
+    flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
 
     def main(argv):
         if len(argv) > 1:

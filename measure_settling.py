@@ -19,7 +19,9 @@ import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 from absl import app, flags  # noqa: E402
 
 import analysis  # noqa: E402
-import table_flags  # noqa: E402  (--num_train, --num_eval, --num_mig)
+import figure_cli  # noqa: E402
+
+figure_cli.define_sizes()  # --num_train, --num_eval, --num_mig
 
 flags.DEFINE_string("preset", "shapes", "The ./run preset whose run is measured.")
 flags.DEFINE_string("model", None, "The preset's model (default: its first).")
@@ -69,7 +71,7 @@ def score(directory):
     import summaries
     from runs import load_run
     config, model, step, checkpoint = load_run(directory)
-    sizes = table_flags.sizes()
+    sizes = figure_cli.sizes()
     found = summaries.evaluate(directory, config, model, step, sizes, checkpoint=checkpoint)
     row = {key: found[key] for key in COLUMNS if key in found}
     row.update(sizes, run=os.path.basename(directory),

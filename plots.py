@@ -287,7 +287,7 @@ TABLE_COLUMNS = (("model", "num_balls", "beta", "seed", "step", "reconstruction"
                   "reconstruction_se", "reconstruction_images", "kl", "active_latents")
                  + tuple(k for k, _ in SCORES)
                  + ("evaluation", "original_reconstruction", "iid_reconstruction",
-                    "iid_reconstruction_se", "run_dir"))
+                    "iid_reconstruction_se", "run_dir", "objective"))
 STALE_MARK = "*"
 
 
@@ -334,13 +334,19 @@ def _markdown(rows):
     for r in rows:
         original = r["original_reconstruction"]
         cells.append([
-            str(r["num_balls"]), r["model"], str(r["beta"]), str(r.get("seed", 0)),
+            str(r["num_balls"]), summaries.model_label(r), _beta_cell(r["beta"], r),
+            str(r.get("seed", 0)),
             str(r["step"]), f"{r['reconstruction']:.2f} +- {r['reconstruction_se']:.3f}",
             f"{original:.2f}" if _known(original) else "-",
             f"{r['reconstruction'] - original:+.2f}" if _known(original) else "-",
             f"{r['kl']:.2f}", str(r["active_latents"])]
             + [_score_cell(r, k) for k, _ in SCORES])
     return _render(head, cells, _ball_columns(rows)) + _stale_note(rows)
+
+
+def _beta_cell(beta, row):
+    """The beta column: "-" for an annealed run (its weight is gamma, in its row's name)."""
+    return "-" if row.get("objective", summaries.objective(row)) == "annealed" else str(beta)
 
 
 def _score_cell(row, key):
@@ -362,6 +368,7 @@ def seed_table(groups):
                 original = found[0]["original_reconstruction"]
                 row = {"num_balls": num_balls, "model": model_name, "beta": beta,
                        "dataset": _dataset(found[0]),
+                       "objective": summaries.objective(found[0]),
                        "seeds": " ".join(str(s.get("seed", 0)) for s in found),
                        "reconstructions": " ".join(f"{s['reconstruction']:.2f}"
                                                    for s in found),
@@ -391,7 +398,7 @@ def _seed_markdown(rows):
     for r in rows:
         n = len(r["seeds"].split())
         cells.append([
-            str(r["num_balls"]), r["model"], str(r["beta"]), r["seeds"],
+            str(r["num_balls"]), r["model"], _beta_cell(r["beta"], r), r["seeds"],
             r["reconstructions"], _mean_sd(r["mean"], r["sd"], n, 2), f"{r['max_se']:.3f}",
             f"{r['original']:.2f}" if _known(r["original"]) else "-",
             f"{r['minus_original']:+.2f}" if r["minus_original"] is not None else "-"]
@@ -446,7 +453,8 @@ def _write_text(path, text):
 
 SEED_COLUMNS = (("num_balls", "model", "beta", "seeds", "reconstructions", "mean", "sd",
                  "max_se", "original", "minus_original")
-                + tuple(c for k, _ in SCORES for c in (k, k + "_sd")) + ("evaluation",))
+                + tuple(c for k, _ in SCORES for c in (k, k + "_sd"))
+                + ("evaluation", "objective"))
 
 
 def metrics_table(train_dir, figures_dir, sizes=None):
@@ -454,7 +462,8 @@ def metrics_table(train_dir, figures_dir, sizes=None):
     setting: its seeds' spread) and {one,two}_ball_mig.png; returns the paths written.
 
     sizes: the scores' sizes (summaries.table_sizes(); default disentanglement_lib's)."""
-    rows = summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())
+    rows = [dict(r, objective=summaries.objective(r))
+            for r in summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())]
     for r in rows:
         logging.info("%s: %s", r["run"], {k: r.get(k) for k in TABLE_COLUMNS[3:17]})
     if not rows:
@@ -517,7 +526,9 @@ def score_graphs(train_dir, figures_dir, sizes=None):
     if stale:
         logging.warning("score figures: %d runs scored by an older protocol left out: %s",
                         len(stale), ", ".join(stale))
-    found = [s for s in found if not s.get("stale")]
+    # against beta: the annealed objective has none (shapes_figures.py draws it along
+    # training)
+    found = [s for s in found if not s.get("stale") and summaries.objective(s) == "beta"]
     written = []
     for dataset in sorted({_dataset(s) for s in found}):
         groups = summaries.grouped([s for s in found if _dataset(s) == dataset])
@@ -570,9 +581,9 @@ def traversal_gif(config, model, path):
 
 
 def heat_map_name(config):
-    """The original's name; a seed other than 0 adds _seed_<seed>, as its run directory;
-    a shapes run names its dataset in place of the balls."""
-    name = f"heat_map_model_{config.model}_num_balls_{config.num_balls}_beta_{config.beta}"
-    if config.dataset != "balls":
-        name = f"heat_map_dataset_{config.dataset}_model_{config.model}_beta_{config.beta}"
-    return name + (f"_seed_{config.seed}" if config.seed else "")
+    """The original's name, heat_map_model_<m>_num_balls_<n>_beta_<beta>: the run
+    directory's name after its prefix, so a seed other than 0 adds _seed_<seed>, a shapes
+    run names its dataset in place of the balls, and an annealed run its gamma and C_max
+    in place of beta."""
+    import dataclasses
+    return "heat_map" + dataclasses.replace(config, train_dir="").run_dir

@@ -233,11 +233,26 @@ def training_curve(summary, figures_dir):
     return read_metrics(folder(figures_dir, summary["run"]), TRAINING_FILE)
 
 
+def objective(summary):
+    """The run's objective: "beta", or "annealed" (a summary from before the objective
+    was a setting ran with beta)."""
+    return summary.get("config", {}).get("objective", "beta")
+
+
+def model_label(summary):
+    """The model as tables and figures name a run's row: its model, or "<model>
+    (annealed)" for the annealed objective, whose beta is not its weight, so that it
+    never shares a row with the beta run of the same beta."""
+    if objective(summary) == "annealed":
+        return f"{summary['model']} (annealed)"
+    return summary["model"]
+
+
 def grouped(found):
-    """{num_balls: {model: {beta: {seed: summary}}}}; where two share a slot, the first
-    is kept."""
+    """{num_balls: {model label: {beta: {seed: summary}}}} (model_label); where two share
+    a slot, the first is kept."""
     groups = {}
     for summary in found:
-        slot = groups.setdefault(summary["num_balls"], {}).setdefault(summary["model"], {})
+        slot = groups.setdefault(summary["num_balls"], {}).setdefault(model_label(summary), {})
         slot.setdefault(summary["beta"], {}).setdefault(summary.get("seed", 0), summary)
     return groups

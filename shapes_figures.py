@@ -1,0 +1,304 @@
+"""The 2D-shapes experiment's own figures and table, from the runs' kept results (a
+library: create_run_summary.py, create_score_graph.py and create_metrics_table.py call it).
+
+- the beta-VAE score, FactorVAE score and MIG against training images, a line per
+  objective (mean +- sd over seeds), with the paper's numbers as markers;
+- per run, the mutual information between each active latent and each factor, divided by
+  the factor's entropy (latents sorted by KL), and each latent's KL against images;
+- the table per objective, beside the paper's and disentanglement_lib's numbers.
+
+An objective is a run's weighting of the KL term: beta 1 (a plain VAE), beta 4 (the
+paper's beta-VAE), or the capacity-annealed one (Burgess et al. 2018).
+"""
+
+import os
+
+import numpy as np
+from absl import logging
+
+import plots
+import summaries
+from architecture import ACTIVE_STDDEV
+from sweep import PAPER_BETA_VAE_SCORE
+
+FACTORS = ("shape", "scale", "orientation", "x", "y")  # shapes.FACTORS, in its order
+SHAPE = FACTORS.index("shape")
+ALONG = (("beta_vae", "beta-VAE score"), ("factor_vae", "FactorVAE score"), ("mig", "MIG"))
+# disentanglement_lib (Locatello et al. 2019) gives its dSprites scores as plots of the
+# distribution over its models (the paper's figures) and as the 10800 trained models'
+# results to download; it prints no number per model and dataset, and none is estimated
+# from its plots here.
+DISENTANGLEMENT_LIB = ("disentanglement_lib publishes its dSprites scores for beta-VAE and "
+                       "AnnealedVAE as distributions over its models (plots in Locatello et "
+                       "al. 2019, \"Challenging common assumptions in the unsupervised "
+                       "learning of disentangled representations\") and as its 10800 trained "
+                       "models' results to download (its README); it prints no single "
+                       "number for them, so none is given here.")
+
+
+def objective_label(summary):
+    """"beta 4", "beta 1" or "annealed (gamma 1000, C_max 25)": a run's objective."""
+    config = summary.get("config", {})
+    if summaries.objective(summary) == "annealed":
+        return f"annealed (gamma {config['gamma']:g}, C_max {config['c_max']:g})"
+    return f"beta {summary['beta']:g}"
+
+
+def by_objective(found):
+    """{objective label: [summaries, by seed]}: beta runs first (by beta), then annealed."""
+    groups = {}
+    for s in sorted(found, key=lambda s: (summaries.objective(s) != "beta", s["beta"],
+                                          s.get("seed", 0))):
+        groups.setdefault(objective_label(s), []).append(s)
+    return groups
+
+
+def ranked_latents(summary):
+    """The active latents (average stddev below ACTIVE_STDDEV), highest KL first; the
+    latent of highest KL alone if none is active."""
+    kl = np.asarray(summary["latent_kl"])
+    order = np.argsort(-kl, kind="stable")
+    active = [int(i) for i in order if summary["stddev"][i] < ACTIVE_STDDEV]
+    return active or [int(order[0])]
+
+
+def information(summary):
+    """[latents, 5] mutual information of each latent with each factor over the factor's
+    entropy (the MIG's matrix, score_details.mutual_information), or None if unscored."""
+    matrix = (summary.get("score_details") or {}).get("mutual_information")
+    return None if matrix is None else np.asarray(matrix, np.float64)
+
+
+def shape_information(summary):
+    """(latent, its normalised mutual information with shape): the latent that carries
+    the most about shape; None if the run has no matrix."""
+    matrix = information(summary)
+    if matrix is None:
+        return None
+    latent = int(np.argmax(matrix[:, SHAPE]))
+    return latent, float(matrix[latent, SHAPE])
+
+
+def draw_information(summary):
+    """The matrix of ranked_latents (rows) against the five factors, values written in."""
+    matrix = information(summary)
+    rows = ranked_latents(summary)
+    fig, ax = plots.plt.subplots(figsize=(6, 1.2 + 0.45 * len(rows)), layout="constrained")
+    shown = matrix[rows]
+    image = ax.imshow(shown, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    for (r, c), value in np.ndenumerate(shown):
+        ax.text(c, r, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                color="black" if value > 0.5 else "white")
+    ax.set_xticks(range(len(FACTORS)), FACTORS)
+    kl = summary["latent_kl"]
+    ax.set_yticks(range(len(rows)), [f"z{i} (KL {kl[i]:.2f})" for i in rows])
+    fig.colorbar(image, ax=ax, label="I(z; factor) / H(factor)")
+    ax.set_title(f"{objective_label(summary)}, seed {summary.get('seed', 0)}, "
+                 f"{_images(summary):.1f}M images: active latents by KL", fontsize=9)
+    return fig
+
+
+def _images(summary):
+    """Millions of images the run had trained on when it was scored."""
+    return summary["step"] * summary["config"]["batch_size"] / 1e6
+
+
+def draw_latent_kl(summary, points):
+    """Each latent's KL (nats) against training images, from the points scored along
+    the way; the latents active at the end named in the legend."""
+    points = sorted(points, key=lambda p: p["images"])
+    images = [p["images"] / 1e6 for p in points]
+    kl = np.asarray([p["latent_kl"] for p in points])
+    active = set(ranked_latents(summary))
+    fig, ax = plots.plt.subplots(figsize=(7, 4), layout="constrained")
+    for i in np.argsort(-kl[-1], kind="stable"):
+        ax.plot(images, kl[:, i], marker=".", lw=1.5 if i in active else 0.8,
+                label=f"z{i}" if i in active else None, color=None if i in active else "0.6")
+    ax.set_xlabel("training images (millions)")
+    ax.set_ylabel("KL of the latent (nats per image)")
+    ax.set_title(f"{objective_label(summary)}, seed {summary.get('seed', 0)}: each "
+                 "latent's KL along training (grey: inactive at the end)", fontsize=9)
+    if active:
+        ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def run_figures(summary, points, figures_dir, name):
+    """The run's mutual-information matrix and latent-KL figure, named after its heat
+    map (name: plots.heat_map_name); returns the paths written."""
+    written = []
+    if information(summary) is not None:
+        written.append(plots.save(draw_information(summary), figures_dir,
+                                  name.replace("heat_map", "mutual_information") + ".png"))
+    if points:
+        written.append(plots.save(draw_latent_kl(summary, points), figures_dir,
+                                  name.replace("heat_map", "latent_kl") + ".png"))
+    return written
+
+
+def along(groups, progress):
+    """{objective: {score: (images [M], mean, sd, seeds at each)}} from the runs' points
+    (progress: {run: [points]}): at each number of images, over the seeds scored there."""
+    out = {}
+    for label, found in groups.items():
+        rows = [p for s in found for p in progress.get(s["run"], [])]
+        for key, _ in ALONG:
+            at = {}
+            for p in rows:
+                if p.get(key) is not None:
+                    at.setdefault(p["images"], []).append(p[key])
+            xs = sorted(at)
+            stats = [plots._spread(at[x]) for x in xs]
+            out.setdefault(label, {})[key] = (np.array(xs) / 1e6, np.array([m for m, _ in stats]),
+                                              np.array([sd for _, sd in stats]),
+                                              [len(at[x]) for x in xs])
+    return out
+
+
+def draw_along(curves):
+    """A panel per score against images, a line per objective with a +-sd band; the
+    paper's beta-VAE scores (VAE, beta-VAE at beta 4) as hollow markers at the right."""
+    fig, axes = plots.plt.subplots(1, len(ALONG), figsize=(16, 4.5), layout="constrained")
+    colors = {}
+    end = max((c[key][0][-1] for c in curves.values() for key, _ in ALONG if len(c[key][0])),
+              default=1.0)
+    for ax, (key, name) in zip(axes, ALONG):
+        for label, by_score in curves.items():
+            xs, mean, sd, seeds = by_score[key]
+            if not len(xs):
+                continue
+            line, = ax.plot(xs, mean, marker=".", color=colors.get(label),
+                            label=f"{label} ({max(seeds)} seed{'s' if max(seeds) > 1 else ''})")
+            colors[label] = line.get_color()
+            ax.fill_between(xs, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
+        if key == "beta_vae":
+            for beta, (score, err) in sorted(PAPER_BETA_VAE_SCORE.items()):
+                label = f"beta {beta:g}"
+                ax.errorbar([end * 1.04], [score], yerr=[err], marker="s", mfc="none", ms=9,
+                            ls="none", color=colors.get(label, "black"),
+                            label=f"the paper, {'VAE' if beta == 1 else 'beta-VAE'} "
+                                  f"(beta {beta:g}): {score:.2%}")
+        ax.set_xlabel("training images (millions)")
+        ax.set_ylabel(name)
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=7)
+    fig.suptitle("2D shapes: the scores along training (mean +- sd over seeds; reduced "
+                 "sizes along the way, disentanglement_lib's at the end)", fontsize=9)
+    return fig
+
+
+def _current_shapes(found):
+    """The shapes runs scored by the current protocol (an older one's have no matrix)."""
+    stale = [s["run"] for s in found if plots._dataset(s) == "shapes" and s.get("stale")]
+    if stale:
+        logging.warning("shapes figures: %d runs scored by an older protocol left out: %s",
+                        len(stale), ", ".join(stale))
+    return [s for s in found if plots._dataset(s) == "shapes" and not s.get("stale")]
+
+
+def along_graph(found, figures_dir):
+    """shapes_scores_along_training.png from the shapes runs' kept points; [] if none."""
+    found = _current_shapes(found)
+    progress = {s["run"]: summaries.read_progress(figures_dir, s["run"]) for s in found}
+    if not any(progress.values()):
+        logging.info("no shapes run has points along training: no along-training figure")
+        return []
+    curves = along(by_objective(found), progress)
+    return [plots.save(draw_along(curves), figures_dir, "shapes_scores_along_training.png")]
+
+
+OBJECTIVE_SCORES = (("beta_vae", "beta-VAE", 3), ("factor_vae", "FactorVAE", 3),
+                    ("mig", "MIG", 3), ("active_latents", "active latents", 1),
+                    ("reconstruction", "reconstruction (nats)", 2),
+                    ("shape_information", "shape information", 3))
+
+
+def objective_rows(found):
+    """A row per objective: its seeds and, for each of OBJECTIVE_SCORES, mean and sd."""
+    rows = []
+    for label, runs in by_objective(found).items():
+        row = {"objective": label, "seeds": " ".join(str(s.get("seed", 0)) for s in runs),
+               "images": runs[0]["step"] * runs[0]["config"]["batch_size"]}
+        for key, _, _ in OBJECTIVE_SCORES:
+            values = [_value(s, key) for s in runs]
+            values = [v for v in values if v is not None]
+            row[key], row[key + "_sd"] = plots._spread(values) if values else (None, None)
+        rows.append(row)
+    return rows
+
+
+def _value(summary, key):
+    if key == "shape_information":
+        found = shape_information(summary)
+        return None if found is None else found[1]
+    return plots._score(summary, key)
+
+
+def run_rows(found):
+    """A row per run: its objective, seed, scores and the latent that carries shape."""
+    rows = []
+    for label, runs in by_objective(found).items():
+        for s in runs:
+            shape = shape_information(s)
+            rows.append({"objective": label, "seed": s.get("seed", 0), "step": s["step"],
+                         **{k: _value(s, k) for k, _, _ in OBJECTIVE_SCORES},
+                         "shape_latent": None if shape is None else f"z{shape[0]}"})
+    return rows
+
+
+def _cell(value, sd, seeds, digits):
+    if value is None:
+        return "-"
+    return plots._mean_sd(value, sd, seeds, digits)
+
+
+def objective_markdown(rows, per_run):
+    head = ["objective", "seeds", "images"] + [n for _, n, _ in OBJECTIVE_SCORES]
+    cells = [[r["objective"], r["seeds"], f"{r['images'] / 1e6:.1f}M"]
+             + [_cell(r[k], r[k + "_sd"], len(r["seeds"].split()), d)
+                for k, _, d in OBJECTIVE_SCORES] for r in rows]
+    paper = "; ".join(f"{'VAE' if b == 1 else 'beta-VAE'} (beta {b:g}) {s:.2%} +- {e:.1%}"
+                      for b, (s, e) in sorted(PAPER_BETA_VAE_SCORE.items()))
+    run_head = ["objective", "seed", "step", "beta-VAE", "FactorVAE", "MIG",
+                "latent carrying shape", "its shape information"]
+    run_cells = [[r["objective"], str(r["seed"]), str(r["step"])]
+                 + [_cell(r[k], 0, 1, 3).replace(" (one seed)", "")
+                    for k in ("beta_vae", "factor_vae", "mig")]
+                 + [r["shape_latent"] or "-",
+                    _cell(r["shape_information"], 0, 1, 3).replace(" (one seed)", "")]
+                 for r in per_run]
+    return (plots._render(head, cells)
+            + "\nShape information: the largest mutual information of one latent with the "
+              "shape, over the shape's entropy (1: the latent tells the shape exactly).\n"
+            + f"\nThe paper's beta-VAE score on 2D shapes (Higgins et al. 2017, Figure 6): "
+              f"{paper}.\n\n{DISENTANGLEMENT_LIB}\n\n" + plots._render(run_head, run_cells))
+
+
+OBJECTIVE_COLUMNS = (("objective", "seeds", "images")
+                     + tuple(c for k, _, _ in OBJECTIVE_SCORES for c in (k, k + "_sd")))
+
+
+def objective_table(found, figures_dir):
+    """shapes_objectives.csv and .md: the shapes runs' scores per objective and per run,
+    beside the paper's; [] when there is no shapes run."""
+    found = _current_shapes(found)
+    if not found:
+        return []
+    rows = objective_rows(found)
+    os.makedirs(figures_dir, exist_ok=True)
+    return [plots._write_csv(os.path.join(figures_dir, "shapes_objectives.csv"),
+                             OBJECTIVE_COLUMNS, rows),
+            plots._write_text(os.path.join(figures_dir, "shapes_objectives.md"),
+                              objective_markdown(rows, run_rows(found)))]
+
+
+def along_graphs(train_dir, figures_dir, sizes=None):
+    """along_graph of the runs summaries.collect finds (create_score_graph.py)."""
+    return along_graph(summaries.collect(train_dir, figures_dir,
+                                         sizes or summaries.table_sizes()), figures_dir)
+
+
+def objective_tables(train_dir, figures_dir, sizes=None):
+    """objective_table of the runs summaries.collect finds (create_metrics_table.py)."""
+    return objective_table(summaries.collect(train_dir, figures_dir,
+                                             sizes or summaries.table_sizes()), figures_dir)

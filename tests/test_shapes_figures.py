@@ -1,0 +1,124 @@
+"""The 2D-shapes figures and table (shapes_figures.py), on kept results made up here: no
+training, so what they must show is known."""
+
+import csv
+import dataclasses
+import json
+import os
+
+import numpy as np
+import pytest
+
+import plots
+import shapes_figures
+import summaries
+from config import Config
+
+LATENTS = 10
+
+
+def _config(beta, seed, objective="beta"):
+    config = Config(model="paper_fc", dataset="shapes", sampler="iid", hidden_size=LATENTS,
+                    beta=beta, seed=seed, objective=objective, gamma=1000.0, c_max=25.0,
+                    c_steps=50000, max_step=150000, train_dir="ts")
+    return config
+
+
+def _summary(config, step, shape_mi, score):
+    """A kept summary: latent 3 carries shape_mi of the shape; 3 active latents of KL
+    3 > 2 > 1 (latents 3, 7, 1), the rest inactive."""
+    mi = np.zeros((LATENTS, 5))
+    mi[3, 0], mi[7, 3], mi[1, 4] = shape_mi, 0.8, 0.7
+    kl = np.zeros(LATENTS)
+    kl[[3, 7, 1]] = 3.0, 2.0, 1.0
+    stddev = np.ones(LATENTS)
+    stddev[[3, 7, 1]] = 0.1
+    return {"run": os.path.basename(config.run_dir), "model": "paper_fc", "dataset": "shapes",
+            "num_balls": 1, "beta": config.beta, "seed": config.seed, "step": step,
+            "reconstruction": 40.0 + config.seed, "reconstruction_se": 0.1, "kl": 6.0,
+            "active_latents": 3, "beta_vae": score, "factor_vae": score / 2, "mig": 0.1,
+            "original_reconstruction": "",
+            "score_details": {"mutual_information": mi.tolist()},
+            "latent_kl": kl.tolist(), "stddev": stddev.tolist(),
+            "config": json.loads(config.to_json()), "evaluation": 3, "run_dir": config.run_dir}
+
+
+def _keep(figures_dir, config, scores):
+    """Kept points at 12500-step intervals (scores: the beta-VAE score at each), the last
+    also the run's summary; returns it."""
+    for i, score in enumerate(scores):
+        summary = _summary(config, 12500 * (i + 1), 0.2 * (i + 1), score)
+        summaries.record_point(figures_dir, summary)
+    summaries.save(summary, figures_dir)
+    return summary
+
+
+def test_an_annealed_run_has_its_own_names_and_row():
+    beta = _config(1.0, 0)
+    annealed = _config(1.0, 0, "annealed")
+    assert plots.heat_map_name(beta) == "heat_map_dataset_shapes_model_paper_fc_beta_1.0"
+    assert plots.heat_map_name(annealed) == (
+        "heat_map_dataset_shapes_model_paper_fc_annealed_gamma_1000.0_c_25.0")
+    assert plots.heat_map_name(dataclasses.replace(beta, seed=2)).endswith("beta_1.0_seed_2")
+    groups = summaries.grouped([_summary(beta, 10, 0.1, 0.6), _summary(annealed, 10, 0.1, 0.7)])
+    assert sorted(groups[1]) == ["paper_fc", "paper_fc (annealed)"]
+    rows = plots.seed_table(groups)
+    assert "| paper_fc (annealed) | - |" in plots._seed_markdown(rows)
+
+
+def test_the_shape_latent_is_the_one_with_most_information_about_shape():
+    summary = _summary(_config(4.0, 0), 10, 0.6, 0.9)
+    assert shapes_figures.shape_information(summary) == (3, pytest.approx(0.6))
+    assert shapes_figures.ranked_latents(summary) == [3, 7, 1]  # active, by KL
+    assert shapes_figures.shape_information({"score_details": {}}) is None
+
+
+def test_scores_along_training_per_objective(tmp_path):
+    figures = str(tmp_path)
+    found = [_keep(figures, _config(4.0, 0), [0.5, 0.7, 0.9]),
+             _keep(figures, _config(4.0, 1), [0.7, 0.9, 1.0]),
+             _keep(figures, _config(1.0, 0), [0.6, 0.6, 0.6]),
+             _keep(figures, _config(1.0, 0, "annealed"), [0.4, 0.8])]
+    groups = shapes_figures.by_objective(found)
+    assert list(groups) == ["beta 1", "beta 4", "annealed (gamma 1000, C_max 25)"]
+    progress = {s["run"]: summaries.read_progress(figures, s["run"]) for s in found}
+    curves = shapes_figures.along(groups, progress)
+    xs, mean, sd, seeds = curves["beta 4"]["beta_vae"]
+    np.testing.assert_allclose(xs, [1.6, 3.2, 4.8])  # millions of images (12500 x 128)
+    np.testing.assert_allclose(mean, [0.6, 0.8, 0.95])
+    np.testing.assert_allclose(sd, np.std([[0.5, 0.7], [0.7, 0.9], [0.9, 1.0]], 1, ddof=1))
+    assert seeds == [2, 2, 2]
+    assert len(curves["annealed (gamma 1000, C_max 25)"]["mig"][0]) == 2
+    written = shapes_figures.along_graph(found, figures)
+    assert [os.path.basename(p) for p in written] == ["shapes_scores_along_training.png"]
+    assert shapes_figures.along_graph(found, str(tmp_path / "none")) == []  # no points
+
+
+def test_each_run_gets_its_matrix_and_kl_curve(tmp_path):
+    config = _config(4.0, 1)
+    summary = _keep(str(tmp_path), config, [0.5, 0.7])
+    points = summaries.read_progress(str(tmp_path), summary["run"])
+    written = shapes_figures.run_figures(summary, points, str(tmp_path),
+                                         plots.heat_map_name(config))
+    assert [os.path.basename(p) for p in written] == [
+        "mutual_information_dataset_shapes_model_paper_fc_beta_4.0_seed_1.png",
+        "latent_kl_dataset_shapes_model_paper_fc_beta_4.0_seed_1.png"]
+    assert all(os.path.getsize(p) > 5000 for p in written)
+
+
+def test_the_objective_table_against_the_paper(tmp_path):
+    figures = str(tmp_path)
+    found = [_keep(figures, _config(4.0, 0), [0.9]), _keep(figures, _config(4.0, 1), [0.7]),
+             _keep(figures, _config(1.0, 0), [0.6]),
+             dict(_keep(figures, _config(1.0, 2), [0.6]), stale="evaluation protocol 2")]
+    written = shapes_figures.objective_table(found, figures)
+    rows = {r["objective"]: r for r in csv.DictReader(open(written[0]))}
+    assert sorted(rows) == ["beta 1", "beta 4"]  # the stale run left out
+    assert rows["beta 4"]["seeds"] == "0 1"
+    assert float(rows["beta 4"]["beta_vae"]) == pytest.approx(0.8)
+    assert float(rows["beta 4"]["beta_vae_sd"]) == pytest.approx(np.std([0.9, 0.7], ddof=1))
+    assert float(rows["beta 1"]["shape_information"]) == pytest.approx(0.2)
+    text = open(written[1]).read()
+    assert "| beta 4 | 0 1 | 1.6M | 0.800 +- 0.141 |" in text  # the runs' own length
+    assert "61.58%" in text and "99.23%" in text and "disentanglement_lib" in text
+    assert "| beta 4 | 1 | 12500 | 0.700 | 0.350 | 0.100 | z3 | 0.200 |" in text
