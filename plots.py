@@ -7,6 +7,7 @@ in a warning and skipped.
 """
 
 import csv
+import dataclasses
 import os
 
 import matplotlib
@@ -585,5 +586,4 @@ def heat_map_name(config):
     directory's name after its prefix, so a seed other than 0 adds _seed_<seed>, a shapes
     run names its dataset in place of the balls, and an annealed run its gamma and C_max
     in place of beta."""
-    import dataclasses
     return "heat_map" + dataclasses.replace(config, train_dir="").run_dir

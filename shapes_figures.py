@@ -252,6 +252,11 @@ def _cell(value, sd, seeds, digits):
     return plots._mean_sd(value, sd, seeds, digits)
 
 
+def _number(value, digits=3):
+    """One run's value, or "-" where it was not scored."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
 def objective_markdown(rows, per_run):
     head = ["objective", "seeds", "images"] + [n for _, n, _ in OBJECTIVE_SCORES]
     cells = [[r["objective"], r["seeds"], f"{r['images'] / 1e6:.1f}M"]
@@ -262,10 +267,8 @@ def objective_markdown(rows, per_run):
     run_head = ["objective", "seed", "step", "beta-VAE", "FactorVAE", "MIG",
                 "latent carrying shape", "its shape information"]
     run_cells = [[r["objective"], str(r["seed"]), str(r["step"])]
-                 + [_cell(r[k], 0, 1, 3).replace(" (one seed)", "")
-                    for k in ("beta_vae", "factor_vae", "mig")]
-                 + [r["shape_latent"] or "-",
-                    _cell(r["shape_information"], 0, 1, 3).replace(" (one seed)", "")]
+                 + [_number(r[k]) for k in ("beta_vae", "factor_vae", "mig")]
+                 + [r["shape_latent"] or "-", _number(r["shape_information"])]
                  for r in per_run]
     return (plots._render(head, cells)
             + "\nShape information: the largest mutual information of one latent with the "
