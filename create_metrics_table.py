@@ -2,17 +2,35 @@
 beta-VAE, FactorVAE, MIG, DCI and SAP scores (metrics.py), as figures/metrics.csv,
 metrics.md and {one,two}_ball_mig.png; for 2D shapes also shapes_objectives.md and .csv
 (each objective's seeds, and the latent that carries shape, beside the paper's numbers).
+With --beside, also recipes.md and .csv: each ball run beside another sweep's seed means.
 
     python create_metrics_table.py --train_dir=./checkpoints/train_store --figures_dir=figures
+    python create_metrics_table.py --train_dir=/tmp/none/train_store \
+        --figures_dir=figures/faithful --beside=figures/reproduce
 """
+
+import os
+import sys
 
 import figure_cli
 import plots
 import shapes_figures
 
+from absl import flags
+
 figure_cli.define_sizes()
+flags.DEFINE_string("beside", "", "Another sweep's figures folder (its seeds.csv): each ball "
+                    "run's row in recipes.md gets that sweep's mean for the same setting.")
+
+
+def write(train_dir, figures_dir):
+    beside = flags.FLAGS.beside
+    if beside and not os.path.exists(os.path.join(beside, "seeds.csv")):
+        sys.exit(f"create_metrics_table.py: --beside={beside} has no seeds.csv (give a "
+                 "sweep's figures folder, e.g. figures/reproduce)")
+    return (plots.metrics_table(train_dir, figures_dir, figure_cli.sizes(), beside or None)
+            + shapes_figures.objective_tables(train_dir, figures_dir, figure_cli.sizes()))
+
 
 if __name__ == "__main__":
-    figure_cli.run(lambda train_dir, figures_dir: plots.metrics_table(
-        train_dir, figures_dir, figure_cli.sizes()) + shapes_figures.objective_tables(
-        train_dir, figures_dir, figure_cli.sizes()))
+    figure_cli.run(write)

@@ -458,11 +458,13 @@ SEED_COLUMNS = (("num_balls", "model", "beta", "seeds", "reconstructions", "mean
                 + ("evaluation", "objective"))
 
 
-def metrics_table(train_dir, figures_dir, sizes=None):
+def metrics_table(train_dir, figures_dir, sizes=None, beside=None):
     """metrics.csv and metrics.md (a row per run), seeds.csv and seeds.md (a row per
     setting: its seeds' spread) and {one,two}_ball_mig.png; returns the paths written.
 
-    sizes: the scores' sizes (summaries.table_sizes(); default disentanglement_lib's)."""
+    sizes: the scores' sizes (summaries.table_sizes(); default disentanglement_lib's).
+    beside: another sweep's figures folder; then also recipes.md and recipes.csv
+    (recipe_table.py): each ball run with that sweep's seed mean beside it."""
     rows = [dict(r, objective=summaries.objective(r))
             for r in summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())]
     for r in rows:
@@ -481,6 +483,9 @@ def metrics_table(train_dir, figures_dir, sizes=None):
                _write_text(os.path.join(figures_dir, "seeds.md"),
                            _seed_markdown(settings) + "\n" + counts)]
     logging.info("%s", counts.strip())
+    if beside:
+        import recipe_table  # it builds on this module's cells
+        written += recipe_table.write(rows, figures_dir, beside)
     balls = summaries.grouped([r for r in rows if _dataset(r) == "balls" and not r.get("stale")])
     for num_balls, by_model in sorted(balls.items()):
         written.append(save(draw_mig(num_balls, _per_seed(by_model, "mig")), figures_dir,

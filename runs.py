@@ -1,14 +1,17 @@
 """Run directories: finding them, restoring their models, their lock and metrics.csv.
 
 A run directory holds config.json (written by main.py), TF checkpoints, TensorBoard
-events and metrics.csv. Scripts find runs by reading config.json, never by name lists.
+events, metrics.csv and sessions.csv (the step each training session started from, and
+the machine it ran on). Scripts find runs by reading config.json, never by name lists.
 """
 
 import csv
 import glob
 import os
+import platform
 import re
 import socket
+import time
 
 import tensorflow as tf
 from absl import logging
@@ -20,6 +23,8 @@ from datasets import IMAGE_SIZES
 LOCK_FILE = "lock"
 _HOST = socket.gethostname()
 METRICS_FILE = "metrics.csv"
+SESSIONS_FILE = "sessions.csv"
+SESSION_COLUMNS = ("time", "step", "machine")
 
 
 class RunError(Exception):
@@ -259,3 +264,60 @@ class MetricsLog:
     def append(self, row):
         with open(self.path, "a", newline="") as f:
             csv.DictWriter(f, self.columns, extrasaction="ignore").writerow(row)
+
+
+# --- where a run was trained ----------------------------------------------------------
+
+def describe_machine(cpuinfo="/proc/cpuinfo", gpus=None):
+    """This machine in a few words, e.g. "2 vCPU AMD EPYC, AVX2": the CPU count, the
+    processor's name and its widest vector extension (AVX-512 trains ~3x faster than
+    AVX2 here), and the GPUs TensorFlow sees (gpus: their count; None: ask TensorFlow)."""
+    name, flags_seen = None, set()
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and name is None:
+                    name = value.strip()
+                elif key.strip() == "flags" and not flags_seen:
+                    flags_seen = set(value.split())
+    except OSError:
+        pass
+    name = name or platform.processor() or platform.machine()
+    vector = ("AVX-512" if "avx512f" in flags_seen else "AVX2" if "avx2" in flags_seen
+              else None)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    words = [f"{cpus} vCPU {name}"] + ([vector] if vector else [])
+    if gpus is None:
+        gpus = len(tf.config.list_physical_devices("GPU"))
+    if gpus:
+        words.append(f"{gpus} GPU")
+    return ", ".join(words)
+
+
+def record_session(directory, step, machine=None):
+    """Appends to sessions.csv that a training session starts from step on this machine."""
+    path = os.path.join(directory, SESSIONS_FILE)
+    new = not os.path.exists(path)
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, SESSION_COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow({"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "step": step,
+                         "machine": machine or describe_machine()})
+
+
+def machine_steps(directory, final_step):
+    """{machine: steps trained on it} from sessions.csv, each session counted to the next
+    one's start (or final_step); {} for a run trained before sessions were recorded."""
+    path = os.path.join(directory, SESSIONS_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path, newline="") as f:
+        sessions = [r for r in csv.DictReader(f) if r.get("step", "").isdigit()]
+    found = {}
+    for here, after in zip(sessions, sessions[1:] + [{"step": str(final_step)}]):
+        steps = min(int(after["step"]), final_step) - int(here["step"])
+        if steps > 0:
+            found[here["machine"]] = found.get(here["machine"], 0) + steps
+    return found

@@ -112,7 +112,7 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
     import analysis
     import metrics
     from architecture import active_latents
-    from runs import read_metrics
+    from runs import machine_steps, read_metrics
     start = time.time()
     target_se = analysis.TARGET_SE if target_se is None else (target_se or None)
     if config.sampler == "iid":
@@ -150,6 +150,7 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
             "evaluation": identity.EVALUATION,
             "checkpoint": identity.fingerprint(checkpoint) if checkpoint else None,
             "training_seconds": curve[-1].get("elapsed") if curve else None,
+            "machines": machine_steps(directory, step),
             "evaluation_seconds": round(time.time() - start, 1)}
 
 

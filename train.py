@@ -19,7 +19,8 @@ import datasets
 import schedules
 from architecture import active_latents, vae_loss
 from config import CONFIG_FILE, Config, resume_conflicts
-from runs import MetricsLog, RunError, RunLock, checkpoint_for, model_for, restore_newest
+from runs import (MetricsLog, RunError, RunLock, checkpoint_for, model_for, record_session,
+                  restore_newest)
 
 _DATA_STREAM, _NOISE_STREAM = 0, 1
 ADAM_EPSILON = 1e-8  # the original's tf.train.AdamOptimizer (Keras' default is 1e-7)
@@ -260,6 +261,7 @@ def _train_locked(config, directory):
     if start >= config.max_step:
         logging.info("run %s is done: step %d of max_step %d", directory, start, config.max_step)
         return start
+    record_session(directory, start)
 
     k = trainer.model.num_latents
     columns = ["step", "reconstruction", "kl", "loss", "lr", "beta", "elapsed",

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import runs
 import train
 from config import Config, validate
 from runs import read_metrics
@@ -59,6 +60,10 @@ def test_twenty_steps_then_resume(tmp_path, caplog):
     caplog.clear()
     assert train.train(small_config(tmp_path, max_step=30)) == 30
     assert "is done" in caplog.text
+    # two sessions that trained (the third found the run done), both on this machine
+    assert runs.machine_steps(run, 30) == {runs.describe_machine(): 30}
+    with open(os.path.join(run, runs.SESSIONS_FILE)) as f:
+        assert [line.split(",")[1] for line in f.read().splitlines()[1:]] == ["0", "20"]
 
 
 def test_resume_with_other_settings_is_refused(tmp_path):
