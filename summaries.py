@@ -184,6 +184,11 @@ def current(directory, config, model, step, checkpoint, figures_dir, sizes=None)
                             identity.fingerprint(checkpoint), DEFAULTS)
     if reason is None:
         logging.info("%s: kept summary answers for its checkpoint", run_name(directory))
+        from runs import machine_steps
+        machines = machine_steps(directory, step)
+        if machines and summary.get("machines") != machines:  # recorded after it was made
+            summary["machines"] = machines
+            save(summary, figures_dir)
         return summary, False
     logging.info("%s: evaluating (kept summary: %s)", run_name(directory), reason)
     summary = evaluate(directory, config, model, step, sizes, checkpoint=checkpoint)

@@ -7,6 +7,7 @@ import pytest
 
 import analysis
 import plots
+import runs
 from config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -157,11 +158,19 @@ def test_figure_script_reuses_a_summary_only_while_it_answers_for_the_run(two_ru
     kept["config"]["lr"] = 0.5
     with open(os.path.join(out, "runs", run, "summary.json"), "w") as f:
         json.dump(kept, f)
+    # the other's, made before its sessions were recorded, gets their machine, unscored
+    other = "train_store_model_fully_connected_num_balls_1_beta_1.0"
+    answering = _kept(out, other)
+    assert sum(answering.pop("machines").values()) == answering["step"]
+    with open(os.path.join(out, "runs", other, "summary.json"), "w") as f:
+        json.dump(answering, f)
     caplog.clear()
     plots.error_graphs(two_runs, out)
     assert caplog.text.count("kept summary answers for its checkpoint") == 1
     assert "evaluating (kept summary: trained with other settings: lr=0.5" in caplog.text
     assert _kept(out, run)["config"]["lr"] == 0.001
+    assert _kept(out, other)["machines"] == {runs.describe_machine(): answering["step"]}
+    assert _kept(out, other)["evaluation_seconds"] == answering["evaluation_seconds"]
 
 
 def test_recipe_comparison_draws_the_runs_two_sweeps_share(two_runs, tmp_path):
