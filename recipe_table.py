@@ -40,6 +40,12 @@ def machines_cell(machines):
     return "; ".join(f"{m} ({steps} steps)" for m, steps in machines.items())
 
 
+def _threads(summary):
+    """", 1 thread": the intra-op threads of its (last) session; "" for TF's default."""
+    threads = summary.get("config", {}).get("threads") or 0
+    return f", {threads} thread{'s' if threads > 1 else ''}" if threads > 0 else ""
+
+
 def rows_beside(rows, settings, name):
     """The table's rows: each run's own numbers and the setting's row in settings."""
     out = []
@@ -53,7 +59,7 @@ def rows_beside(rows, settings, name):
             "minus_original": (r["reconstruction"] - original if plots._known(original)
                                else None),
             "training_minutes": round(seconds / 60, 1) if seconds else None,
-            "machines": machines_cell(r.get("machines")), "beside": name,
+            "machines": machines_cell(r.get("machines")) + _threads(r), "beside": name,
             "beside_seeds": other.get("seeds"),
             "beside_mean": float(other["mean"]) if other else None,
             "beside_sd": float(other["sd"]) if other else None,

@@ -41,9 +41,9 @@ def test_steps_are_counted_to_the_machine_of_each_session(tmp_path):
     assert recipe_table.machines_cell({}) == "not recorded"
 
 
-def _summary(model, num_balls, beta, reconstruction, original, machines=None):
+def _summary(model, num_balls, beta, reconstruction, original, machines=None, threads=0):
     config = Config(model=model, num_balls=num_balls, beta=beta, max_step=100000,
-                    train_dir="ts")
+                    train_dir="ts", threads=threads)
     return {"run": os.path.basename(config.run_dir), "model": model, "dataset": "balls",
             "num_balls": num_balls, "beta": beta, "seed": 0, "step": 100000,
             "reconstruction": reconstruction, "reconstruction_se": 0.05,
@@ -61,7 +61,7 @@ def _summary(model, num_balls, beta, reconstruction, original, machines=None):
 def test_each_run_beside_the_other_sweeps_mean(tmp_path):
     ours, other = str(tmp_path / "faithful"), str(tmp_path / "reproduce")
     for figures_dir, found in (
-            (ours, [_summary("conv", 1, 1.0, 23.00, 22.97, {"2 vCPU X, AVX2": 100000}),
+            (ours, [_summary("conv", 1, 1.0, 23.00, 22.97, {"2 vCPU X, AVX2": 100000}, 1),
                     _summary("conv", 2, 0.5, 46.80, 46.56)]),
             (other, [_summary("conv", 1, 1.0, 22.90, 22.97), _summary("conv", 2, 0.5, 46.60,
                                                                        46.56)])):
@@ -75,7 +75,7 @@ def test_each_run_beside_the_other_sweeps_mean(tmp_path):
     one = rows[("1", "1.0")]
     assert abs(float(one["minus_original"]) - 0.03) < 1e-9
     assert abs(float(one["beside_mean"]) - 22.90) < 1e-9
-    assert one["machines"] == "2 vCPU X, AVX2" and one["training_minutes"] == "50.0"
+    assert one["machines"] == "2 vCPU X, AVX2, 1 thread" and one["training_minutes"] == "50.0"
     assert rows[("2", "0.5")]["machines"] == "not recorded"
     text = open(os.path.join(ours, "recipes.md")).read()
     assert "| 23.00 +- 0.050 | 23.01 +- 0.020 | 22.97 | +0.03 |" in text
