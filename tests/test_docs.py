@@ -79,3 +79,25 @@ def test_the_readme_shapes_table_is_the_shapes_seeds_csv():
         r = found[beta]
         assert [beta_vae, factor_vae, mig] == [_score_cell(r, k) for k in
                                                ("beta_vae", "factor_vae", "mig")], beta
+
+
+def test_the_faithful_count_is_the_generated_one():
+    """docs/faithful.md quotes the count under figures/faithful/recipes.md as it stands."""
+    with open(os.path.join(ROOT, "figures/faithful/recipes.md")) as f:
+        count = f.read().strip().splitlines()[-1]
+    assert count.startswith("Of ")
+    with open(os.path.join(ROOT, "docs/faithful.md")) as f:
+        assert count in f.read().replace("\n> ", " "), (
+            f"docs/faithful.md no longer quotes recipes.md's count; quote it again:\n{count}")
+
+
+def test_the_readme_faithful_count_is_recipes_csv():
+    import re
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = " ".join(f.read().split())
+    found = re.search(r"\*\*(\d+) of its 18 runs are in, and (\d+) of them land within the "
+                      r"original \+ 0\.1 nats\*\* \((\d+) at or below it\)", text)
+    assert found, "README.md no longer states the faithful sweep's count"
+    minus = [round(float(r["minus_original"]), 2) for r in rows("figures/faithful/recipes.csv")]
+    assert [int(g) for g in found.groups()] == [
+        len(minus), sum(m <= 0.1 for m in minus), sum(m <= 0 for m in minus)]
