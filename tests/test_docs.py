@@ -73,7 +73,7 @@ def _score_cell(row, key):
 
 def test_the_readme_shapes_table_is_the_shapes_seeds_csv():
     table = table_with("README.md", ["beta", "beta-VAE"])
-    found = {f"{float(r['beta']):g}": r for r in rows("figures/shapes/seeds.csv")}
+    found = {f"{float(r['beta']):g}": r for r in rows("figures/shapes_4500_steps/seeds.csv")}
     assert len(table) - 1 == len(found)
     for beta, beta_vae, factor_vae, mig, *_ in table[1:]:
         r = found[beta]
