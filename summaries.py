@@ -154,6 +154,39 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
             "evaluation_seconds": round(time.time() - start, 1)}
 
 
+CHECKPOINTS_FILE = "checkpoints.csv"
+CHECKPOINT_COLUMNS = ("step", "reconstruction", "reconstruction_se", "images",
+                      "iid_reconstruction", "iid_reconstruction_se", "iid_images", "kl")
+
+
+def checkpoint_reconstructions(directory, config, model):
+    """The reconstruction of each checkpoint the run keeps (oldest first), as evaluate()
+    measures it (the run's own sampler; a trajectory run also on i.i.d. images, to
+    analysis.TARGET_SE): how much the number moves between neighbouring checkpoints of
+    one run, beside how much it moves between seeds."""
+    import analysis
+    import tensorflow as tf
+    from runs import checkpoint_for, checkpoint_paths
+    rows = []
+    for path in reversed(checkpoint_paths(directory)):
+        step = tf.Variable(0, dtype=tf.int64)
+        checkpoint_for(model, step=step).read(path).expect_partial()
+        own = analysis.reconstruction_and_kl(model, config,
+                                             target_se=None if config.sampler != "iid"
+                                             else analysis.TARGET_SE)
+        iid = (analysis.reconstruction_and_kl(model, config, sampler="iid",
+                                              target_se=analysis.TARGET_SE)
+               if config.sampler != "iid" else {})
+        rows.append({"step": int(step.numpy()), "reconstruction": own["reconstruction"],
+                     "reconstruction_se": own["reconstruction_se"], "images": own["images"],
+                     "iid_reconstruction": iid.get("reconstruction"),
+                     "iid_reconstruction_se": iid.get("reconstruction_se"),
+                     "iid_images": iid.get("images"), "kl": own["kl"]})
+        logging.info("%s step %d: %.3f +- %.3f nats", run_name(directory), rows[-1]["step"],
+                     own["reconstruction"], own["reconstruction_se"])
+    return rows
+
+
 def folder(figures_dir, name):
     return os.path.join(figures_dir, RUNS_DIR, name)
 

@@ -206,3 +206,21 @@ def test_one_seed_draws_no_dots():
     plots._draw_seeds(ax, {0.1: [21.5], 1.0: [22.6]})
     assert [line.get_marker() for line in ax.lines if line.get_marker() == "."] == []
     plots.plt.close(fig)
+
+
+def test_each_kept_checkpoint_is_scored_as_the_summary_scores_the_last(tmp_path):
+    import summaries
+    import train
+    from runs import load_run
+    config = Config(model="fully_connected", hidden_size=4, batch_size=8, max_step=4,
+                    log_every=2, checkpoint_every=2, train_dir=str(tmp_path / "ts"))
+    train.train(config)
+    directory = config.resolved().run_dir
+    config, model, step, checkpoint = load_run(directory)
+    rows = summaries.checkpoint_reconstructions(directory, config, model)
+    assert [r["step"] for r in rows] == [2, 4]
+    # the model is left at the newest, as the summary is made from it
+    summary = summaries.evaluate(directory, config, model, step, checkpoint=checkpoint)
+    for key in ("reconstruction", "reconstruction_se", "iid_reconstruction", "kl"):
+        assert rows[-1][key] == pytest.approx(summary[key], rel=1e-5), key
+    assert rows[0]["reconstruction"] != pytest.approx(rows[1]["reconstruction"], rel=1e-6)
