@@ -3,20 +3,23 @@ recipes.md and recipes.csv (create_metrics_table.py --beside). For figures/faith
 original's own recipe, one seed, as it ran) beside figures/reproduce (this project's
 recipe, three seeds): a row per run with its reconstruction by the original's protocol
 and on i.i.d. images (each +- its standard error), the original's number, KL, active
-latents, the scores, the training time and the machine it ran on, then the other
-sweep's mean +- sd for the same setting.
+latents, the scores, the range of its i.i.d. reconstruction over the checkpoints it
+keeps (where create_checkpoint_spread.py has scored them), the training time and the
+machine it ran on, then the other sweep's mean +- sd for the same setting.
 """
 
 import csv
 import os
 
 import plots
+import summaries
 from sweep import TARGET_MARGIN
 
 COLUMNS = ("num_balls", "model", "beta", "seed", "step", "reconstruction",
            "reconstruction_se", "iid_reconstruction", "iid_reconstruction_se", "original",
            "minus_original", "kl", "active_latents") + tuple(k for k, _ in plots.SCORES) + (
-    "training_minutes", "machines", "beside", "beside_seeds", "beside_mean", "beside_sd",
+    "checkpoint_low", "checkpoint_high", "checkpoints", "training_minutes", "machines",
+    "beside", "beside_seeds", "beside_mean", "beside_sd",
     "beside_minus_original")
 
 
@@ -46,14 +49,29 @@ def _threads(summary):
     return f", {threads} thread{'s' if threads > 1 else ''}" if threads > 0 else ""
 
 
-def rows_beside(rows, settings, name):
-    """The table's rows: each run's own numbers and the setting's row in settings."""
+def checkpoint_range(figures_dir, run):
+    """(lowest, highest, count) of the i.i.d. reconstruction over the run's kept
+    checkpoints (runs/<run>/checkpoints.csv, create_checkpoint_spread.py), or Nones."""
+    path = os.path.join(summaries.folder(figures_dir, run), summaries.CHECKPOINTS_FILE)
+    if not os.path.exists(path):
+        return None, None, None
+    with open(path, newline="") as f:
+        values = [float(r["iid_reconstruction"] or r["reconstruction"])
+                  for r in csv.DictReader(f)]
+    return min(values), max(values), len(values)
+
+
+def rows_beside(rows, settings, name, figures_dir):
+    """The table's rows: each run's own numbers, the spread over its kept checkpoints, and
+    the setting's row in settings."""
     out = []
     for r in rows:
         other = settings.get((r["num_balls"], r["model"], float(r["beta"])), {})
         original = r["original_reconstruction"]
         seconds = r.get("training_seconds")
         row = {k: r.get(k) for k in COLUMNS}
+        row["checkpoint_low"], row["checkpoint_high"], row["checkpoints"] = checkpoint_range(
+            figures_dir, r["run"])
         row.update({
             "original": original if plots._known(original) else None,
             "minus_original": (r["reconstruction"] - original if plots._known(original)
@@ -89,7 +107,7 @@ def _dci_cell(row):
 def markdown(rows, name):
     head = ["balls", "model", "beta", "original's protocol +- se", "i.i.d. images +- se",
             "original", "minus original", "KL", "active latents", "beta-VAE", "FactorVAE",
-            "MIG", "DCI d / c / i", "SAP", "training (min)", "machine",
+            "MIG", "DCI d / c / i", "SAP", "kept checkpoints, i.i.d.", "training (min)", "machine",
             f"{name}: mean +- sd (seeds)", f"{name} minus original"]
     cells = []
     for r in rows:
@@ -104,6 +122,8 @@ def markdown(rows, name):
             plots._score_cell(r, "mig"),
             _dci_cell(r),
             plots._score_cell(r, "sap"),
+            "-" if r["checkpoints"] is None else
+            f"{r['checkpoint_low']:.2f} to {r['checkpoint_high']:.2f} ({r['checkpoints']})",
             "-" if r["training_minutes"] is None else f"{r['training_minutes']:.0f}",
             r["machines"],
             "-" if r["beside_mean"] is None else
@@ -140,6 +160,6 @@ def write(rows, figures_dir, beside_dir):
     if not rows:
         return []
     name = os.path.basename(os.path.normpath(beside_dir))
-    table = rows_beside(rows, read_settings(beside_dir), name)
+    table = rows_beside(rows, read_settings(beside_dir), name, figures_dir)
     return [plots._write_csv(os.path.join(figures_dir, "recipes.csv"), COLUMNS, table),
             plots._write_text(os.path.join(figures_dir, "recipes.md"), markdown(table, name))]

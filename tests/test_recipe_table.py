@@ -68,6 +68,10 @@ def test_each_run_beside_the_other_sweeps_mean(tmp_path):
         for s in found:
             summaries.save(s, figures_dir)
     plots.metrics_table("/tmp/none/train_store", other)
+    with open(os.path.join(summaries.folder(ours, "ts_model_conv_num_balls_2_beta_0.5"),
+                           summaries.CHECKPOINTS_FILE), "w") as f:
+        f.write("step,reconstruction,iid_reconstruction\n98000,46.9,47.1\n"
+                "99000,46.5,46.6\n100000,46.8,46.81\n")
     written = plots.metrics_table("/tmp/none/train_store", ours, beside=other)
     assert os.path.join(ours, "recipes.md") in written
     with open(os.path.join(ours, "recipes.csv"), newline="") as f:
@@ -79,6 +83,7 @@ def test_each_run_beside_the_other_sweeps_mean(tmp_path):
     assert rows[("2", "0.5")]["machines"] == "not recorded"
     text = open(os.path.join(ours, "recipes.md")).read()
     assert "| 23.00 +- 0.050 | 23.01 +- 0.020 | 22.97 | +0.03 |" in text
+    assert "| 46.60 to 47.10 (3) |" in text  # the i.i.d. numbers of the kept checkpoints
     assert "22.90 +- 0.00 (1)" in text and "0.500 / 0.400 / 0.600" in text
     # +0.03 is within the original + 0.1, +0.24 is not and is the worst
     assert ("Of 2 runs, 1 are within the original + 0.1 nats and 0 at or below it; the "
