@@ -213,10 +213,10 @@ def test_run_time_of_one_seed(tmp_path):
 
 
 def test_run_time_of_the_shapes_runs_by_their_model():
-    """The committed shapes sweep: its runs' names hold no "_num_balls_", and they are
-    counted by their configs' model all the same."""
+    """The committed 4500-step shapes sweep (kept as history): its runs' names hold no
+    "_num_balls_", and they are counted by their configs' model all the same."""
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "figures", "shapes", "sweep_time.csv")
+                        "figures", "shapes_4500_steps", "sweep_time.csv")
     configs = [c for c, _ in sweep.plan("shapes", "./checkpoints/shapes/train_store",
                                         (0, 1, 2))]
     names = runner.run_names(configs, model="paper_fc")
