@@ -472,6 +472,11 @@ class Sweep:
                                                                 else [])
         code, last = self.execute(tag, summary, os.path.join(log_dir, name + ".summary.log"),
                                   gpu)
+        if code == 0 and self.args.preset in sweep.CHECKPOINT_SPREAD and not self.stopping:
+            summary = [python(), "create_checkpoint_spread.py", f"--run_dir={config.run_dir}",
+                       f"--figures_dir={self.args.figures_dir}"]
+            code, last = self.execute(tag, summary,
+                                      os.path.join(log_dir, name + ".spread.log"), gpu)
         event = ("summarized" if code == 0 else "interrupted" if self.stopping
                  else "summary failed")
         self.timing(event, name, time.time() - t1)

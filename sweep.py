@@ -79,6 +79,10 @@ SHAPES_ANNEALED = {"objective": "annealed", "gamma": 1000.0, "c_max": 25.0,
 # Presets scored while they train: every so many steps (12500 of 128: 1.6M images) on
 # POINT_SIZES, then at the end at disentanglement_lib's full sizes (create_run_summary.py).
 SCORE_EVERY = {"shapes": 12500}
+# Presets whose runs, once summarized, also have each kept checkpoint scored
+# (create_checkpoint_spread.py): the original's constant learning rate leaves the number
+# moving between checkpoints, and a one-seed table should show by how much.
+CHECKPOINT_SPREAD = ("faithful",)
 POINT_SIZES = ["--num_train=2000", "--num_eval=1000", "--num_mig=5000"]
 # The paper's disentanglement metric on 2D shapes (its Figure 6, via a secondary
 # summary): {beta: (accuracy, its +-)}.

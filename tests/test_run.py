@@ -412,6 +412,15 @@ def test_the_shapes_preset_is_the_references_length_with_the_annealed_objective(
 def test_the_faithful_sweep_scores_each_run_as_it_finishes(run, monkeypatch, tmp_path):
     fake = _sweep(run, monkeypatch, tmp_path, "--models=conv,all_conv", "--num_balls=2")
     assert len(fake.trained()) == 6
-    assert [a[1] for a, _ in fake.calls].count("create_run_summary.py") == 6
+    scripts = [a[1] for a, _ in fake.calls]
+    assert scripts.count("create_run_summary.py") == 6
+    # each summary is followed by its run's checkpoints scored, for the same run
+    for i, script in enumerate(scripts):
+        if script == "create_run_summary.py":
+            assert scripts[i + 1] == "create_checkpoint_spread.py"
+            assert fake.calls[i + 1][0][2] == fake.calls[i][0][2]  # --run_dir
+    assert "create_checkpoint_spread.py" not in [
+        a[1] for a, _ in _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv",
+                                "--num_balls=1").calls]
     trained = fake.trained()
     assert all("--max_step" not in " ".join(a) for a in trained)  # the original's commands
