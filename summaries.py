@@ -156,7 +156,36 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
 
 CHECKPOINTS_FILE = "checkpoints.csv"
 CHECKPOINT_COLUMNS = ("step", "reconstruction", "reconstruction_se", "images",
-                      "iid_reconstruction", "iid_reconstruction_se", "iid_images", "kl")
+                      "iid_reconstruction", "iid_reconstruction_se", "iid_images", "kl",
+                      "checkpoint")
+
+
+def save_checkpoints(figures_dir, directory, rows):
+    """Writes checkpoint_reconstructions' rows as runs/<run>/checkpoints.csv; its path."""
+    import csv
+    out = folder(figures_dir, run_name(directory))
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, CHECKPOINTS_FILE)
+    with open(path + ".tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, CHECKPOINT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def kept_checkpoints_answer(figures_dir, directory):
+    """Whether the run's kept checkpoints.csv was made from exactly the checkpoints the
+    run keeps now (each by its identity.fingerprint), so scoring them again would repeat
+    it."""
+    import csv
+    from runs import checkpoint_paths
+    path = os.path.join(folder(figures_dir, run_name(directory)), CHECKPOINTS_FILE)
+    if not os.path.exists(path):
+        return False
+    with open(path, newline="") as f:
+        kept = [r.get("checkpoint") for r in csv.DictReader(f)]
+    return kept == [identity.fingerprint(p) for p in reversed(checkpoint_paths(directory))]
 
 
 def checkpoint_reconstructions(directory, config, model):
@@ -181,7 +210,8 @@ def checkpoint_reconstructions(directory, config, model):
                      "reconstruction_se": own["reconstruction_se"], "images": own["images"],
                      "iid_reconstruction": iid.get("reconstruction"),
                      "iid_reconstruction_se": iid.get("reconstruction_se"),
-                     "iid_images": iid.get("images"), "kl": own["kl"]})
+                     "iid_images": iid.get("images"), "kl": own["kl"],
+                     "checkpoint": identity.fingerprint(path)})
         logging.info("%s step %d: %.3f +- %.3f nats", run_name(directory), rows[-1]["step"],
                      own["reconstruction"], own["reconstruction_se"])
     return rows

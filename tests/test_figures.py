@@ -1,3 +1,4 @@
+import dataclasses
 import logging
 import os
 import subprocess
@@ -224,3 +225,10 @@ def test_each_kept_checkpoint_is_scored_as_the_summary_scores_the_last(tmp_path)
     for key in ("reconstruction", "reconstruction_se", "iid_reconstruction", "kl"):
         assert rows[-1][key] == pytest.approx(summary[key], rel=1e-5), key
     assert rows[0]["reconstruction"] != pytest.approx(rows[1]["reconstruction"], rel=1e-6)
+    # kept: it answers for these checkpoints until the run keeps others
+    figures = str(tmp_path / "figs")
+    assert not summaries.kept_checkpoints_answer(figures, directory)
+    summaries.save_checkpoints(figures, directory, rows)
+    assert summaries.kept_checkpoints_answer(figures, directory)
+    train.train(dataclasses.replace(config, max_step=6))
+    assert not summaries.kept_checkpoints_answer(figures, directory)
