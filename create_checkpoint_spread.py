@@ -14,18 +14,14 @@ import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags  # noqa: E402
 
-flags.DEFINE_string("run_dir", None, "The run directory (holds config.json).", required=True)
-flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
+import figure_cli  # noqa: E402
+
+figure_cli.define_run_dir()
 FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}")
-    from config import output_dir_problem
-    problem = output_dir_problem(f"--figures_dir={FLAGS.figures_dir}", FLAGS.figures_dir)
-    if problem:
-        sys.exit(f"create_checkpoint_spread.py: {problem}")
+    figure_cli.check_args(argv)
     import summaries
     from runs import RunError, load_run
     if summaries.kept_checkpoints_answer(FLAGS.figures_dir, FLAGS.run_dir):

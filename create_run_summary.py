@@ -20,8 +20,7 @@ import figure_cli  # noqa: E402
 
 figure_cli.define_sizes()
 
-flags.DEFINE_string("run_dir", None, "The run directory (holds config.json).", required=True)
-flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
+figure_cli.define_run_dir()
 flags.DEFINE_bool("point", False, "Score the run's checkpoint as a point along the way: "
                   "appended to <figures_dir>/runs/<run>/progress.jsonl (unless that step "
                   "is there), reconstruction on 3200 images, no summary or figures.")
@@ -31,12 +30,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}")
-    from config import output_dir_problem
-    problem = output_dir_problem(f"--figures_dir={FLAGS.figures_dir}", FLAGS.figures_dir)
-    if problem:
-        sys.exit(f"create_run_summary.py: {problem}")
+    figure_cli.check_args(argv)
     import plots
     import summaries
     from runs import RunError, load_run

@@ -1,5 +1,6 @@
 """The flags the figure and table scripts share: --train_dir and --figures_dir (run()
-defines them), and the scores' sizes (define_sizes(), for the scripts that score runs:
+defines them; define_run_dir() --run_dir and --figures_dir for a one-run script, and
+check_args() checks them), and the scores' sizes (define_sizes(), for the scripts that score runs:
 create_metrics_table.py, create_score_graph.py, create_run_summary.py).
 
 Only those entry scripts import this; the libraries they call take plain arguments
@@ -31,6 +32,25 @@ def sizes():
     return summaries.table_sizes(f.num_train, f.num_eval, f.num_mig)
 
 
+def define_run_dir():
+    """Defines --run_dir and --figures_dir, for the scripts that work on one run."""
+    flags.DEFINE_string("run_dir", None, "The run directory (holds config.json).",
+                        required=True)
+    flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
+
+
+def check_args(argv):
+    """Refuses positional arguments (UsageError) and an unusable --figures_dir (exits with
+    the script's name and the problem)."""
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments {argv[1:]}")
+    from config import output_dir_problem
+    problem = output_dir_problem(f"--figures_dir={flags.FLAGS.figures_dir}",
+                                 flags.FLAGS.figures_dir)
+    if problem:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: {problem}")
+
+
 def run(write):
     """Defines --train_dir and --figures_dir, then runs write(train_dir, figures_dir) as an
     absl program; exits 1 if it wrote nothing."""
@@ -40,13 +60,7 @@ def run(write):
     flags.DEFINE_string("figures_dir", "figures", "Where the outputs go.")
 
     def main(argv):
-        if len(argv) > 1:
-            raise app.UsageError(f"unexpected arguments {argv[1:]}")
-        from config import output_dir_problem
-        problem = output_dir_problem(f"--figures_dir={flags.FLAGS.figures_dir}",
-                                     flags.FLAGS.figures_dir)
-        if problem:
-            sys.exit(f"{os.path.basename(sys.argv[0])}: {problem}")
+        check_args(argv)
         if not write(flags.FLAGS.train_dir, flags.FLAGS.figures_dir):
             return 1
         return 0

@@ -472,15 +472,16 @@ class Sweep:
                                                                 else [])
         code, last = self.execute(tag, summary, os.path.join(log_dir, name + ".summary.log"),
                                   gpu)
+        command = summary
         if code == 0 and self.args.preset in sweep.CHECKPOINT_SPREAD and not self.stopping:
-            summary = [python(), "create_checkpoint_spread.py", f"--run_dir={config.run_dir}",
+            command = [python(), "create_checkpoint_spread.py", f"--run_dir={config.run_dir}",
                        f"--figures_dir={self.args.figures_dir}"]
-            code, last = self.execute(tag, summary,
+            code, last = self.execute(tag, command,
                                       os.path.join(log_dir, name + ".spread.log"), gpu)
         event = ("summarized" if code == 0 else "interrupted" if self.stopping
                  else "summary failed")
         self.timing(event, name, time.time() - t1)
-        return summary, code, last
+        return command, code, last
 
     def _train_and_score_point(self, tag, argv, config, log_dir, gpu, step, t0):
         """Trains the run to `step` and scores it there (create_run_summary.py --point,

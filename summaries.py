@@ -6,6 +6,7 @@ sweep's finished runs kept, on a machine without the checkpoints. Reading and wr
 kept summaries needs no TensorFlow (./run does it); computing one imports it then.
 """
 
+import csv
 import json
 import os
 import shutil
@@ -114,14 +115,7 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
     from architecture import active_latents
     from runs import machine_steps, read_metrics
     start = time.time()
-    target_se = analysis.TARGET_SE if target_se is None else (target_se or None)
-    if config.sampler == "iid":
-        own = analysis.reconstruction_and_kl(model, config, target_se=target_se)
-        iid = {}
-    else:
-        own = analysis.reconstruction_and_kl(model, config)
-        iid = analysis.reconstruction_and_kl(model, config, sampler="iid",
-                                             target_se=target_se)
+    own, iid = _reconstructions(model, config, target_se)
     latent_images = analysis.run_images(config, STDDEV_IMAGES, seed=5)
     stddev = analysis.average_stddev(model, latent_images)
     latent_kl = analysis.latent_kl(model, latent_images)
@@ -154,18 +148,33 @@ def evaluate(directory, config, model, step, sizes=None, seed=0, checkpoint=None
             "evaluation_seconds": round(time.time() - start, 1)}
 
 
+def _reconstructions(model, config, target_se=None):
+    """(on the run's own sampler, on i.i.d. images) as analysis.reconstruction_and_kl
+    gives them: an i.i.d. run's to target_se (default analysis.TARGET_SE; 0: one chunk of
+    3200 images) and {} for the second; a trajectory run's on the original's 100
+    trajectories of 32 frames, then on i.i.d. images to target_se."""
+    import analysis
+    target_se = analysis.TARGET_SE if target_se is None else (target_se or None)
+    if config.sampler == "iid":
+        return analysis.reconstruction_and_kl(model, config, target_se=target_se), {}
+    return (analysis.reconstruction_and_kl(model, config),
+            analysis.reconstruction_and_kl(model, config, sampler="iid", target_se=target_se))
+
+
 CHECKPOINTS_FILE = "checkpoints.csv"
 CHECKPOINT_COLUMNS = ("step", "reconstruction", "reconstruction_se", "images",
                       "iid_reconstruction", "iid_reconstruction_se", "iid_images", "kl",
                       "checkpoint")
 
 
+def _checkpoints_path(figures_dir, directory):
+    return os.path.join(folder(figures_dir, run_name(directory)), CHECKPOINTS_FILE)
+
+
 def save_checkpoints(figures_dir, directory, rows):
     """Writes checkpoint_reconstructions' rows as runs/<run>/checkpoints.csv; its path."""
-    import csv
-    out = folder(figures_dir, run_name(directory))
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, CHECKPOINTS_FILE)
+    path = _checkpoints_path(figures_dir, directory)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".tmp", "w", newline="") as f:
         writer = csv.DictWriter(f, CHECKPOINT_COLUMNS)
         writer.writeheader()
@@ -178,9 +187,8 @@ def kept_checkpoints_answer(figures_dir, directory):
     """Whether the run's kept checkpoints.csv was made from exactly the checkpoints the
     run keeps now (each by its identity.fingerprint), so scoring them again would repeat
     it."""
-    import csv
     from runs import checkpoint_paths
-    path = os.path.join(folder(figures_dir, run_name(directory)), CHECKPOINTS_FILE)
+    path = _checkpoints_path(figures_dir, directory)
     if not os.path.exists(path):
         return False
     with open(path, newline="") as f:
@@ -193,19 +201,13 @@ def checkpoint_reconstructions(directory, config, model):
     measures it (the run's own sampler; a trajectory run also on i.i.d. images, to
     analysis.TARGET_SE): how much the number moves between neighbouring checkpoints of
     one run, beside how much it moves between seeds."""
-    import analysis
     import tensorflow as tf
     from runs import checkpoint_for, checkpoint_paths
     rows = []
     for path in reversed(checkpoint_paths(directory)):
         step = tf.Variable(0, dtype=tf.int64)
         checkpoint_for(model, step=step).read(path).expect_partial()
-        own = analysis.reconstruction_and_kl(model, config,
-                                             target_se=None if config.sampler != "iid"
-                                             else analysis.TARGET_SE)
-        iid = (analysis.reconstruction_and_kl(model, config, sampler="iid",
-                                              target_se=analysis.TARGET_SE)
-               if config.sampler != "iid" else {})
+        own, iid = _reconstructions(model, config)
         rows.append({"step": int(step.numpy()), "reconstruction": own["reconstruction"],
                      "reconstruction_se": own["reconstruction_se"], "images": own["images"],
                      "iid_reconstruction": iid.get("reconstruction"),
