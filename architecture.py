@@ -56,14 +56,15 @@ class VAE(tf.Module):
 
     def encode(self, images, training=False):
         """images [B, size, size, 1] -> (mean, log_var), each [B, num_latents]."""
-        out = self.encoder(images, training=training)
+        # float32 whatever the layers compute in (benchmark.py times a bfloat16 policy)
+        out = tf.cast(self.encoder(images, training=training), tf.float32)
         mean, log_var = tf.split(out, 2, axis=-1)
         return (tf.reshape(mean, [-1, self.num_latents]),
                 tf.reshape(log_var, [-1, self.num_latents]))
 
     def decode(self, z):
         """z [B, num_latents] -> logits [B, size, size, 1]."""
-        logits = self.decoder(tf.reshape(z, (-1,) + self.latent_shape))
+        logits = tf.cast(self.decoder(tf.reshape(z, (-1,) + self.latent_shape)), tf.float32)
         return tf.reshape(logits, [-1, self.image_size, self.image_size, 1])
 
     @property

@@ -11,7 +11,10 @@ path of main.py) with XLA as main.py chooses it, on and off; images/s of our gen
 alone and of a numpy generator written like the original's (one bouncing trajectory per
 batch, a Python loop over frames); for the fully connected model its training FLOPs per
 image, the FLOP/s reached, and their fraction of the fp32 matmul throughput that TF
-measures on this machine in the same run.
+measures on this machine in the same run. For paper_fc, where the CPU multiplies bfloat16
+in hardware (AVX512_BF16 or AMX), also the same step under Keras's mixed_bfloat16 policy,
+XLA off and on, against bfloat16 matmul throughput. --threads=1 times a step as each run of
+./run --jobs=2 trains it.
 
 With --score_runs, instead: for each trained run, the seconds each score takes at
 disentanglement_lib's sizes (one core, as metrics.py fits its classifiers), and DCI
@@ -27,6 +30,7 @@ import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
+from tensorflow import keras  # noqa: E402
 
 import data  # noqa: E402
 import metrics  # noqa: E402
@@ -50,6 +54,8 @@ flags.DEFINE_integer("compare_points", 2000,
                      "--score_runs: DCI by both estimators on this many of the training "
                      "points and half as many test points (scikit-learn's takes minutes a "
                      "factor at the full 10000).")
+flags.DEFINE_integer("threads", 0, "TensorFlow intra-op threads (0: TF's default, all "
+                     "cores; 1: as each of ./run --jobs=2's runs trains).")
 FLAGS = flags.FLAGS
 
 
@@ -65,16 +71,22 @@ def _timed(fn, min_seconds, sync):
             return calls / elapsed
 
 
-def train_steps_per_s(config, steps, jit_compile):
+def train_steps(config, steps, jit_compile):
+    """(steps/s, cores busy: process CPU seconds per wall second) of the training step."""
     trainer = Trainer(config, jit_compile=jit_compile)
     chunk = tf.constant(config.steps_per_call, tf.int64)
     trainer.run_steps(chunk)  # compile
     calls = max(1, steps // config.steps_per_call)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(calls):
         out, _ = trainer.run_steps(chunk)
     float(out["loss"])
-    return calls * config.steps_per_call / (time.perf_counter() - start)
+    wall = time.perf_counter() - start
+    return calls * config.steps_per_call / wall, (time.process_time() - cpu) / wall
+
+
+def train_steps_per_s(config, steps, jit_compile):
+    return train_steps(config, steps, jit_compile)[0]
 
 
 def data_batches_per_s(batch_size, num_balls, seconds, per_call=20):
@@ -94,12 +106,23 @@ def data_batches_per_s(batch_size, num_balls, seconds, per_call=20):
                              seconds, lambda x: x.numpy())
 
 
-def matmul_flops_per_s(seconds, n=2048):
-    """fp32 matmul throughput TF reaches on this machine: the bound for a dense model."""
-    a = tf.random.normal([n, n])
-    b = tf.random.normal([n, n])
-    matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+def matmul_flops_per_s(seconds, n=2048, dtype=tf.float32):
+    """Matmul throughput TF reaches on this machine: the bound for a dense model."""
+    a = tf.cast(tf.random.normal([n, n]), dtype)
+    b = tf.cast(tf.random.normal([n, n]), dtype)
+    matmul = tf.function(lambda: tf.reduce_sum(tf.cast(tf.matmul(a, b), tf.float32)))
     return 2 * n**3 * _timed(matmul, seconds, lambda x: x.numpy())
+
+
+def has_bf16_matmuls():
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX), the case in
+    which oneDNN's bfloat16 kernels can be faster than float32 ones."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def fc_training_flops_per_image(model):
@@ -139,20 +162,42 @@ def measure(model, num_balls, batch_size, steps, seconds, matmul, sampler="iid")
     return record
 
 
-def measure_paper_fc(batch_size, steps, matmul):
+def measure_paper_fc(batch_size, steps, matmul, policy="float32", jit_compile=None):
     """The paper's 2D-shapes network (its step as ./run --shapes trains it): images/s,
-    training FLOPs per image and their fraction of the matmul bound."""
+    training FLOPs per image and their fraction of the matmul bound. policy: the Keras
+    dtype policy the layers compute in ("mixed_bfloat16": bfloat16 matmuls, float32
+    variables and loss); jit_compile: None as training chooses (XLA)."""
     settings = dict(sweep.SHAPES["paper_fc"])
     settings.pop("max_step")
     config = Config(model="paper_fc", batch_size=batch_size, **settings)
-    record = {"model": "paper_fc", "batch_size": batch_size,
-              "train_images_per_s": batch_size * train_steps_per_s(config, steps,
-                                                                    xla_for("paper_fc"))}
+    jit = xla_for("paper_fc") if jit_compile is None else jit_compile
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        steps_per_s, cores = train_steps(config, steps, jit)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    record = {"model": "paper_fc", "batch_size": batch_size, "policy": policy, "xla": jit,
+              "train_images_per_s": batch_size * steps_per_s, "cores_busy": cores}
     flops = fc_training_flops_per_image(Trainer(config).model)
     record.update(train_flops_per_image=flops, matmul_flops_per_s=matmul,
                   train_flops_per_s=flops * record["train_images_per_s"])
     record["fraction_of_matmul_bound"] = record["train_flops_per_s"] / matmul
     return record
+
+
+def paper_fc_records(batch_size, steps, seconds, matmul):
+    """The step as trained (float32, XLA), and where the CPU has bfloat16 matmuls, the
+    same step under a mixed_bfloat16 policy with and without XLA (the bound then being
+    bfloat16 matmul throughput)."""
+    records = [measure_paper_fc(batch_size, steps, matmul)]
+    if has_bf16_matmuls():
+        bf16 = matmul_flops_per_s(seconds, dtype=tf.bfloat16)
+        print(f"bf16 matmul (2048x2048, TF): {bf16 / 1e9:.1f} GFLOP/s")
+        for jit in (False, True):
+            records.append(measure_paper_fc(batch_size, steps, bf16, "mixed_bfloat16", jit))
+    else:
+        print("bf16: not measured (this CPU has neither AVX512_BF16 nor AMX)")
+    return records
 
 
 def table(records):
@@ -237,6 +282,8 @@ def main(argv):
             with open(FLAGS.json, "w") as f:
                 json.dump(records, f, indent=2)
         return
+    if FLAGS.threads > 0:  # before TensorFlow runs its first op
+        tf.config.threading.set_intra_op_parallelism_threads(FLAGS.threads)
     devices = [d.device_type for d in tf.config.list_physical_devices()]
     logging.info("devices: %s", devices)
     matmul = matmul_flops_per_s(FLAGS.seconds)
@@ -244,13 +291,15 @@ def main(argv):
     records = []
     for model in FLAGS.models:
         if model == "paper_fc":
-            r = measure_paper_fc(FLAGS.batch_size, FLAGS.steps, matmul)
-            print(f"paper_fc (2D shapes): {r['train_images_per_s']:.0f} img/s "
-                  f"({r['train_images_per_s'] / FLAGS.batch_size:.1f} steps/s), "
-                  f"{r['train_flops_per_image'] / 1e6:.1f} MFLOP per training image, "
-                  f"{r['train_flops_per_s'] / 1e9:.1f} GFLOP/s, "
-                  f"{r['fraction_of_matmul_bound']:.0%} of the matmul bound")
-            records.append(r)
+            for r in paper_fc_records(FLAGS.batch_size, FLAGS.steps, FLAGS.seconds, matmul):
+                print(f"paper_fc (2D shapes, {r['policy']}, XLA {'on' if r['xla'] else 'off'}): "
+                      f"{r['train_images_per_s']:.0f} img/s "
+                      f"({r['train_images_per_s'] / FLAGS.batch_size:.1f} steps/s), "
+                      f"{r['train_flops_per_image'] / 1e6:.1f} MFLOP per training image, "
+                      f"{r['train_flops_per_s'] / 1e9:.1f} GFLOP/s, "
+                      f"{r['fraction_of_matmul_bound']:.0%} of the matmul bound, "
+                      f"{r['cores_busy']:.1f} cores busy")
+                records.append(r)
             continue
         for num_balls in (int(n) for n in FLAGS.num_balls):
             records.append(measure(model, num_balls, FLAGS.batch_size, FLAGS.steps,
