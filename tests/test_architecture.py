@@ -118,3 +118,22 @@ def test_annealed_loss_against_numpy(capacity):
     np.testing.assert_allclose(kl, want_kl, rtol=1e-4, atol=1e-4)
     want = want_recon.sum() + 7.0 * abs(want_kl.sum() - 6 * capacity)
     np.testing.assert_allclose(loss, want, rtol=1e-4)
+
+
+def test_a_bfloat16_policy_computes_in_bfloat16_and_returns_float32():
+    # benchmark.py times the 2D-shapes step under mixed_bfloat16: the layers must compute
+    # in bfloat16 (else it times float32 again) and the model hand float32 to the loss
+    keras = tf.keras
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        m = build_model("conv", 4, weight_init=0.01)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert m.encoder.layers[0].compute_dtype == "bfloat16"
+    assert all(v.dtype == tf.float32 for v in m.trainable_variables)
+    images = tf.random.uniform([2, 32, 32, 1])
+    mean, log_var = m.encode(images)
+    logits = m.decode(mean)
+    assert mean.dtype == log_var.dtype == logits.dtype == tf.float32
+    reference = build_model("conv", 4, weight_init=0.01)  # float32 again after the reset
+    assert reference.encoder.layers[0].compute_dtype == "float32"
