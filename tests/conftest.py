@@ -1,7 +1,16 @@
 """Makes the top-level modules importable and gives TensorFlow the entry scripts' environment."""
 
 import os
+import platform
 import sys
+
+# numpy's and scipy's OpenBLAS pick their kernels by the CPU at run time, and an AVX-512
+# kernel rounds differently from an AVX2 one: enough to move one point of a logistic
+# regression in the protocol check (tests/test_identity.py), whose numbers were recorded
+# with the AVX2 ("Haswell") kernels. The tests use those on every x86 CPU, so they give
+# the same numbers on every machine the project runs on. Set before numpy loads.
+if platform.machine().lower() in ("x86_64", "amd64"):
+    os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
