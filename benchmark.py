@@ -85,10 +85,6 @@ def train_steps(config, steps, jit_compile):
     return calls * config.steps_per_call / wall, (time.process_time() - cpu) / wall
 
 
-def train_steps_per_s(config, steps, jit_compile):
-    return train_steps(config, steps, jit_compile)[0]
-
-
 def data_batches_per_s(batch_size, num_balls, seconds, per_call=20):
     """Our generator as training compiles it (i.i.d. positions and rendering, XLA), several
     batches per call as inside the training loop, so dispatch is not what is timed."""
@@ -141,8 +137,8 @@ def measure(model, num_balls, batch_size, steps, seconds, matmul, sampler="iid")
     record = {"model": model, "num_balls": num_balls, "batch_size": batch_size,
               "xla_default": xla_for(model)}
     for label, jit in (("xla_on", True), ("xla_off", False)):
-        record[f"train_images_per_s_{label}"] = batch_size * train_steps_per_s(
-            config, steps, jit)
+        record[f"train_images_per_s_{label}"] = batch_size * train_steps(
+            config, steps, jit)[0]
     record["train_images_per_s"] = record["train_images_per_s_xla_on" if record["xla_default"]
                                           else "train_images_per_s_xla_off"]
     record["data_images_per_s"] = batch_size * data_batches_per_s(batch_size, num_balls,
