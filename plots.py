@@ -377,12 +377,39 @@ def seed_table(groups):
                        "mean": mean, "sd": sd, "original": original,
                        "minus_original": mean - original if _known(original) else None}
                 for key, _ in SCORES:
-                    values = [v for v in (_score(s, key) for s in found) if v is not None]
-                    row[key], row[key + "_sd"] = _spread(values) if values else (None, None)
+                    row.update(_seed_score(found, key))
                 row["stale"] = any(s.get("stale") for s in found)
                 row["evaluation"] = min((s.get("evaluation") or 0 for s in found))
                 rows.append(row)
     return rows
+
+
+def _seed_score(found, key):
+    """One score's mean and sd over a setting's seeds, never mixing protocols: over the
+    seeds scored by the current protocol where any is, else over the stale ones (then
+    marked stale); with how many seeds it is over."""
+    current = [v for v in (_score(s, key) for s in found if not s.get("stale"))
+               if v is not None]
+    old = [v for v in (_score(s, key) for s in found if s.get("stale")) if v is not None]
+    values = current or old
+    mean, sd = _spread(values) if values else (None, None)
+    return {key: mean, key + "_sd": sd, key + "_seeds": len(values),
+            key + "_stale": bool(values) and not current}
+
+
+def _seed_score_cell(row, key, seeds):
+    """A score's cell in the seed table: mean +- sd, with the seeds it is over when they
+    are fewer than the setting's, and the stale mark when they are all stale."""
+    if row[key] is None:
+        return "-"
+    used = row.get(key + "_seeds", seeds)
+    if used == seeds:
+        text = _mean_sd(row[key], row[key + "_sd"], seeds, 3)
+    elif used == 1:
+        text = f"{row[key]:.3f} (1 of {seeds} seeds)"
+    else:
+        text = f"{row[key]:.3f} +- {row[key + '_sd']:.3f} ({used} of {seeds} seeds)"
+    return text + (STALE_MARK if row.get(key + "_stale", row.get("stale")) else "")
 
 
 def _mean_sd(mean, sd, seeds, digits):
@@ -403,8 +430,7 @@ def _seed_markdown(rows):
             r["reconstructions"], _mean_sd(r["mean"], r["sd"], n, 2), f"{r['max_se']:.3f}",
             f"{r['original']:.2f}" if _known(r["original"]) else "-",
             f"{r['minus_original']:+.2f}" if r["minus_original"] is not None else "-"]
-            + [_mean_sd(r[k], r[k + "_sd"], n, 3) + (STALE_MARK if r.get("stale") else "")
-               if r[k] is not None else "-" for k, _ in SCORES])
+            + [_seed_score_cell(r, k, n) for k, _ in SCORES])
     return _render(head, cells, _ball_columns(rows)) + _stale_note(rows)
 
 
@@ -454,7 +480,7 @@ def _write_text(path, text):
 
 SEED_COLUMNS = (("num_balls", "model", "beta", "seeds", "reconstructions", "mean", "sd",
                  "max_se", "original", "minus_original")
-                + tuple(c for k, _ in SCORES for c in (k, k + "_sd"))
+                + tuple(c for k, _ in SCORES for c in (k, k + "_sd", k + "_seeds"))
                 + ("evaluation", "objective"))
 
 

@@ -165,6 +165,26 @@ def test_the_seed_table_gives_each_settings_spread():
     assert "| 23.00 (one seed) |" in one and "+-" not in one  # one seed has no spread
 
 
+def test_the_seed_table_never_averages_scores_of_two_protocols():
+    def summary(seed, beta_vae, dci, stale):
+        found = {"run": f"r{seed}", "model": "conv", "num_balls": 2, "beta": 0.5,
+                 "seed": seed, "reconstruction": 46.5, "reconstruction_se": 0.02,
+                 "original_reconstruction": 46.56, "beta_vae": beta_vae,
+                 "dci_disentanglement": dci, "evaluation": 2 if stale else 3}
+        return dict(found, stale="evaluation protocol 2") if stale else found
+    found = [summary(0, 0.90, 0.30, False), summary(1, 0.99, None, True),
+             summary(2, 0.97, None, True)]
+    (row,) = plots.seed_table(summaries.grouped(found))
+    assert row["beta_vae"] == pytest.approx(0.90) and row["beta_vae_seeds"] == 1
+    assert not row["beta_vae_stale"]
+    table = plots._seed_markdown([row])
+    assert "| 0.900 (1 of 3 seeds) |" in table and "| 0.300 (1 of 3 seeds) |" in table
+    assert "+- 0.000" not in table
+    (old,) = plots.seed_table(summaries.grouped(found[1:]))  # stale seeds only
+    assert old["beta_vae"] == pytest.approx(0.98) and old["beta_vae_stale"]
+    assert "| 0.980 +- 0.014* |" in plots._seed_markdown([old])
+
+
 def test_the_seed_table_counts_the_means_within_the_target_and_below_the_original():
     def row(minus, seeds="0 1 2"):
         return {"minus_original": minus, "seeds": seeds}
