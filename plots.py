@@ -388,10 +388,9 @@ def _seed_score(found, key):
     """One score's mean and sd over a setting's seeds, never mixing protocols: over the
     seeds scored by the current protocol where any is, else over the stale ones (then
     marked stale); with how many seeds it is over."""
-    current = [v for v in (_score(s, key) for s in found if not s.get("stale"))
-               if v is not None]
-    old = [v for v in (_score(s, key) for s in found if s.get("stale")) if v is not None]
-    values = current or old
+    scored = [(bool(s.get("stale")), _score(s, key)) for s in found]
+    current = [v for stale, v in scored if v is not None and not stale]
+    values = current or [v for _, v in scored if v is not None]
     mean, sd = _spread(values) if values else (None, None)
     return {key: mean, key + "_sd": sd, key + "_seeds": len(values),
             key + "_stale": bool(values) and not current}
@@ -402,14 +401,14 @@ def _seed_score_cell(row, key, seeds):
     are fewer than the setting's, and the stale mark when they are all stale."""
     if row[key] is None:
         return "-"
-    used = row.get(key + "_seeds", seeds)
+    used = row[key + "_seeds"]
     if used == seeds:
         text = _mean_sd(row[key], row[key + "_sd"], seeds, 3)
     elif used == 1:
         text = f"{row[key]:.3f} (1 of {seeds} seeds)"
     else:
         text = f"{row[key]:.3f} +- {row[key + '_sd']:.3f} ({used} of {seeds} seeds)"
-    return text + (STALE_MARK if row.get(key + "_stale", row.get("stale")) else "")
+    return text + (STALE_MARK if row[key + "_stale"] else "")
 
 
 def _mean_sd(mean, sd, seeds, digits):
