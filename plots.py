@@ -225,9 +225,9 @@ def recipe_comparison(folders, figures_dir, name="recipe_comparison.png"):
 
 
 def cool_images(train_dir, figures_dir):
-    """heat_map_model_<model>_num_balls_<n>_beta_<beta>.png for every run."""
+    """heat_map_model_<model>_num_balls_<n>_beta_<beta>.png for every finished run."""
     return [save(draw_traversal(config, model), figures_dir, heat_map_name(config) + ".png")
-            for _, config, model, _, _ in load_runs(train_dir)]
+            for _, config, model, _, _ in load_runs(train_dir, finished=True)]
 
 
 def _first_seed(by_seed):

@@ -138,17 +138,29 @@ def load_run(directory):
     return config, model, int(step.numpy()), path
 
 
-def load_runs(train_dir):
+def load_runs(train_dir, finished=False):
     """Yields (directory, config, model, step, checkpoint path) for each usable run; warns
-    about the rest."""
+    about the rest.
+
+    finished: only the runs whose newest checkpoint is at their config's max_step, so that
+    a run still training, or stopped part-way, never stands in a table or figure as if it
+    were done (the tables then use its kept summary, if there is one).
+    """
     directories = find_runs(train_dir)
     if not directories:
         logging.warning("no runs found under %s (looked for */%s)", train_dir, CONFIG_FILE)
     for directory in directories:
         try:
-            yield (directory,) + load_run(directory)
+            found = (directory,) + load_run(directory)
         except RunError as e:
             logging.warning("skipping run %s", e)
+            continue
+        config, step = found[1], found[3]
+        if finished and step < config.max_step:
+            logging.warning("skipping run %s: unfinished (its newest checkpoint is at step %d "
+                            "of %d)", directory, step, config.max_step)
+            continue
+        yield found
 
 
 class RunLock:

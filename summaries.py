@@ -262,9 +262,9 @@ def current(directory, config, model, step, checkpoint, figures_dir, sizes=None)
 
 
 def collect(train_dir, figures_dir, sizes=None):
-    """Summaries of every run under train_dir (evaluated where the kept one does not
-    answer for its checkpoint, then kept) and of the runs kept in figures_dir whose
-    checkpoints are not here (the reference results, used as they are; one made by an
+    """Summaries of every finished run under train_dir (evaluated where the kept one does
+    not answer for its checkpoint, then kept; an unfinished one is left to its kept
+    summary, if any) and of the runs kept in figures_dir whose checkpoints are not here (the reference results, used as they are; one made by an
     older evaluation protocol carries "stale", and tables mark its scores).
 
     sizes: the scores' sizes the summaries must have; None when no scores are needed.
@@ -272,7 +272,7 @@ def collect(train_dir, figures_dir, sizes=None):
     from runs import load_runs
     others = {s["run"]: s for s in kept_summaries(figures_dir)}
     found = []
-    for directory, config, model, step, checkpoint in load_runs(train_dir):
+    for directory, config, model, step, checkpoint in load_runs(train_dir, finished=True):
         others.pop(run_name(directory), None)
         found.append(current(directory, config, model, step, checkpoint, figures_dir,
                              sizes)[0])

@@ -54,6 +54,27 @@ def test_untrained_run_is_skipped_with_a_warning(two_runs, tmp_path, caplog):
     assert "no checkpoint" in caplog.text
 
 
+def test_a_run_stopped_part_way_stands_in_no_table_or_figure(two_runs, tmp_path, caplog):
+    """A run still training, or stopped, is left out (its kept summary, if any, stands)."""
+    import shutil
+    import summaries
+    import train
+    stopped = Config(model="fully_connected", hidden_size=4, batch_size=8, max_step=2,
+                     log_every=2, checkpoint_every=2, beta=0.5, train_dir=two_runs)
+    train.train(stopped)
+    dataclasses.replace(stopped, max_step=8).save(stopped.run_dir)  # as if stopped at 2 of 8
+    caplog.set_level(logging.WARNING)
+    out = str(tmp_path / "figs")
+    try:
+        written = plots.cool_images(two_runs, out)
+        found = summaries.collect(two_runs, out)
+    finally:
+        shutil.rmtree(stopped.run_dir)
+    assert len(written) == 2 and not any("beta_0.5" in p for p in written)
+    assert sorted(s["beta"] for s in found) == [0.1, 1.0]
+    assert "unfinished (its newest checkpoint is at step 2 of 8)" in caplog.text
+
+
 def test_no_runs_writes_nothing_and_warns(tmp_path, caplog):
     caplog.set_level(logging.WARNING)
     assert plots.error_graphs(str(tmp_path / "nothing_here"), str(tmp_path)) == []
