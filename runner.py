@@ -32,7 +32,7 @@ _FIGURES = ("create_cool_images.py", "create_stddev_graphs.py", "create_error_gr
 # is finished is kept; the aggregate figures come from those summaries. (--quick's runs
 # are scored by its metrics table at its own small sizes.)
 SUMMARIZED = ("faithful", "reproduce", "shapes")
-FIGURE_SCRIPTS = {"faithful": _FIGURES, "quick": _FIGURES,
+FIGURE_SCRIPTS = {"faithful": _FIGURES + ("create_training_curves.py",), "quick": _FIGURES,
                   "reproduce": ("create_stddev_graphs.py", "create_error_graph.py",
                                 "create_metrics_table.py", "create_score_graph.py",
                                 "create_training_curves.py"),
