@@ -20,6 +20,7 @@ from absl import logging  # noqa: E402
 
 import analysis  # noqa: E402
 import identity  # noqa: E402
+import protocol_change  # noqa: E402
 from architecture import ACTIVE_STDDEV, active_latents  # noqa: E402
 import summaries  # noqa: E402
 from runs import load_runs  # noqa: E402
@@ -485,7 +486,9 @@ SEED_COLUMNS = (("num_balls", "model", "beta", "seeds", "reconstructions", "mean
 
 def metrics_table(train_dir, figures_dir, sizes=None, beside=None):
     """metrics.csv and metrics.md (a row per run), seeds.csv and seeds.md (a row per
-    setting: its seeds' spread) and {one,two}_ball_mig.png; returns the paths written.
+    setting: its seeds' spread), protocol_change.md and .csv (the runs scored again by a
+    newer protocol: protocol_change.py) and {one,two}_ball_mig.png; returns the paths
+    written.
 
     sizes: the scores' sizes (summaries.table_sizes(); default disentanglement_lib's).
     beside: another sweep's figures folder; then also recipes.md and recipes.csv
@@ -508,6 +511,7 @@ def metrics_table(train_dir, figures_dir, sizes=None, beside=None):
                _write_text(os.path.join(figures_dir, "seeds.md"),
                            _seed_markdown(settings) + "\n" + counts)]
     logging.info("%s", counts.strip())
+    written += protocol_change.write(rows, figures_dir)
     if beside:
         import recipe_table  # it builds on this module's cells
         written += recipe_table.write(rows, figures_dir, beside)

@@ -16,6 +16,7 @@ import time
 from absl import logging
 
 import identity
+import protocol_change
 from sweep import ORIGINAL_RECONSTRUCTION
 
 # Where a sweep keeps each run's results beside its figures.
@@ -242,7 +243,8 @@ def save(summary, figures_dir):
 
 def current(directory, config, model, step, checkpoint, figures_dir, sizes=None):
     """(summary, evaluated): the run's kept summary if it answers for this very
-    checkpoint (identity.stale), else one evaluated now and kept."""
+    checkpoint (identity.stale), else one evaluated now and kept (carrying what the
+    replaced one said, if an older protocol made it: protocol_change.previous)."""
     summary = kept_summary(figures_dir, run_name(directory))
     from config import DEFAULTS
     reason = identity.stale(summary, json.loads(config.to_json()), step, sizes,
@@ -256,7 +258,11 @@ def current(directory, config, model, step, checkpoint, figures_dir, sizes=None)
             save(summary, figures_dir)
         return summary, False
     logging.info("%s: evaluating (kept summary: %s)", run_name(directory), reason)
+    replaced = summary
     summary = evaluate(directory, config, model, step, sizes, checkpoint=checkpoint)
+    before = protocol_change.previous(replaced, summary)
+    if before:
+        summary["previous_protocol"] = before
     save(summary, figures_dir)
     return summary, True
 
