@@ -484,6 +484,17 @@ SEED_COLUMNS = (("num_balls", "model", "beta", "seeds", "reconstructions", "mean
                 + ("evaluation", "objective"))
 
 
+def protocol_change_files(rows, figures_dir):
+    """protocol_change.csv and .md (protocol_change.py) when any summary in rows carries a
+    previous protocol; returns the paths written."""
+    changed = protocol_change.rows(rows)
+    if not changed:
+        return []
+    path = os.path.join(figures_dir, protocol_change.FILE)
+    return [_write_csv(path + ".csv", list(changed[0]), changed),
+            _write_text(path + ".md", protocol_change.markdown(changed))]
+
+
 def metrics_table(train_dir, figures_dir, sizes=None, beside=None):
     """metrics.csv and metrics.md (a row per run), seeds.csv and seeds.md (a row per
     setting: its seeds' spread), protocol_change.md and .csv (the runs scored again by a
@@ -511,7 +522,7 @@ def metrics_table(train_dir, figures_dir, sizes=None, beside=None):
                _write_text(os.path.join(figures_dir, "seeds.md"),
                            _seed_markdown(settings) + "\n" + counts)]
     logging.info("%s", counts.strip())
-    written += protocol_change.write(rows, figures_dir)
+    written += protocol_change_files(rows, figures_dir)
     if beside:
         import recipe_table  # it builds on this module's cells
         written += recipe_table.write(rows, figures_dir, beside)

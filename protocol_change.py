@@ -2,15 +2,12 @@
 
 When a run is scored again under a newer protocol (identity.EVALUATION), its new summary
 keeps what the replaced one said as "previous_protocol" (summaries.current). This module
-turns those pairs into protocol_change.md and protocol_change.csv beside the metrics
-table (create_metrics_table.py), so the table of old against new is computed from the
+turns those pairs into the rows and markdown of protocol_change.md and .csv, which
+plots.metrics_table writes beside the metrics table (create_metrics_table.py), so the table of old against new is computed from the
 kept summaries, not typed. The reconstruction is shown both ways too: a run trained again
 from scratch (no checkpoint left) is the same model only if it is the same to rounding.
 No TensorFlow.
 """
-
-import csv
-import os
 
 # What a replaced summary's numbers are kept as (besides its protocol).
 KEPT = ("step", "checkpoint", "reconstruction", "iid_reconstruction", "beta_vae",
@@ -94,19 +91,3 @@ def markdown(table):
         said.append(f"{len(table) - len(same)} other run(s) were trained again to another "
                     f"model, so their change mixes the protocol with the model's.")
     return "\n".join(lines) + "\n\n" + " ".join(said) + "\n"
-
-
-def write(summaries, figures_dir):
-    """protocol_change.md and .csv in figures_dir when any summary carries a previous
-    protocol; returns the paths written."""
-    table = rows(summaries)
-    if not table:
-        return []
-    md, path = os.path.join(figures_dir, FILE + ".md"), os.path.join(figures_dir, FILE + ".csv")
-    with open(md, "w") as f:
-        f.write(markdown(table))
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, list(table[0]))
-        writer.writeheader()
-        writer.writerows(table)
-    return [md, path]

@@ -270,8 +270,9 @@ def current(directory, config, model, step, checkpoint, figures_dir, sizes=None)
 def collect(train_dir, figures_dir, sizes=None):
     """Summaries of every finished run under train_dir (evaluated where the kept one does
     not answer for its checkpoint, then kept; an unfinished one is left to its kept
-    summary, if any) and of the runs kept in figures_dir whose checkpoints are not here (the reference results, used as they are; one made by an
-    older evaluation protocol carries "stale", and tables mark its scores).
+    summary, if any) and of the runs kept in figures_dir whose checkpoints are not here
+    (the reference results, used as they are; one made by an older evaluation protocol
+    carries "stale", and tables mark its scores).
 
     sizes: the scores' sizes the summaries must have; None when no scores are needed.
     """

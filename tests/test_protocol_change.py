@@ -73,7 +73,7 @@ def test_a_run_scored_again_by_a_newer_protocol_keeps_what_it_replaced(two_runs,
     assert new["previous_protocol"]["beta_vae"] == 0.5
     assert new["previous_protocol"]["reconstruction"] == kept["reconstruction"]
     assert new["previous_protocol"]["checkpoint"] == new["checkpoint"]
-    protocol_change.write(found, out)
+    plots.protocol_change_files(found, out)
     with open(os.path.join(out, "protocol_change.csv")) as f:
         table = list(csv.DictReader(f))
     assert [r["run"] for r in table] == [RUN] and table[0]["same_checkpoint"] == "True"
