@@ -405,6 +405,9 @@ def test_the_shapes_preset_is_the_references_length_with_the_annealed_objective(
     annealed = planned[-1][0]
     assert (annealed.gamma, annealed.c_max, annealed.c_steps * annealed.batch_size) == (
         1000.0, 25.0, 6_400_000)
+    # the same network and optimizer as the beta runs, at the rate that did not diverge
+    assert (annealed.model, annealed.optimizer, annealed.lr) == ("paper_fc", "adagrad", 3e-3)
+    assert {c.lr for c, _ in planned[:2]} == {1e-2}
     assert len(runner.score_points("shapes", annealed)) >= 10
     assert runner.score_points("reproduce", annealed) == []
 
