@@ -339,6 +339,8 @@ def dci_from_codes(codes_train, factors_train, codes_test, factors_test,
     return {"dci_disentanglement": disentanglement, "dci_completeness": completeness,
             "dci_informativeness": float(np.mean(test_accuracy)),
             "dci_informativeness_train": float(np.mean(train_accuracy)),
+            # which factors the codes hold at all, disentangled or not
+            "dci_informativeness_per_factor": [float(a) for a in test_accuracy],
             "dci_importance": importance.tolist(), "dci_estimator": estimator}
 
 

@@ -294,6 +294,16 @@ def test_dci_and_sap_do_not_depend_on_the_codes_order():
     np.testing.assert_allclose(p["dci_importance"], s["dci_importance"][::-1], atol=1e-9)
 
 
+def test_dci_informativeness_per_factor():
+    """Codes that hold factor 0 and not factor 1: the classifiers tell factor 0 exactly
+    and factor 1 at chance (0.5), and the score is their mean."""
+    s = dci_and_sap(lambda f, rng: np.stack([f[:, 0], rng.normal(size=len(f))], 1))
+    per_factor = s["dci_informativeness_per_factor"]
+    assert per_factor[0] == 1.0
+    assert per_factor[1] == pytest.approx(0.5, abs=0.05)
+    assert s["dci_informativeness"] == pytest.approx(np.mean(per_factor), abs=1e-12)
+
+
 def test_a_code_that_mixes_two_factors():
     """Code 0 holds both factors (f0 + 2 f1), code 1 is noise. DCI: by hand, code 0 has
     all the importance, split evenly (disentanglement 0), and each factor is on that one

@@ -25,10 +25,12 @@ def _config(beta, seed, objective="beta"):
 
 
 def _summary(config, step, shape_mi, score):
-    """A kept summary: latent 3 carries shape_mi of the shape; 3 active latents of KL
-    3 > 2 > 1 (latents 3, 7, 1), the rest inactive."""
+    """A kept summary: latent 3 carries shape_mi of the shape (inactive latent 0 more);
+    3 active latents of KL 3 > 2 > 1 (latents 3, 7, 1), the rest inactive; the shape
+    read from all latents at shape_mi + 0.3."""
     mi = np.zeros((LATENTS, 5))
     mi[3, 0], mi[7, 3], mi[1, 4] = shape_mi, 0.8, 0.7
+    mi[0, 0] = 0.95  # an inactive latent's mean that varies with the shape
     kl = np.zeros(LATENTS)
     kl[[3, 7, 1]] = 3.0, 2.0, 1.0
     stddev = np.ones(LATENTS)
@@ -38,7 +40,8 @@ def _summary(config, step, shape_mi, score):
             "reconstruction": 40.0 + config.seed, "reconstruction_se": 0.1, "kl": 6.0,
             "active_latents": 3, "beta_vae": score, "factor_vae": score / 2, "mig": 0.1,
             "original_reconstruction": "",
-            "score_details": {"mutual_information": mi.tolist()},
+            "score_details": {"mutual_information": mi.tolist(),
+                              "dci_informativeness_per_factor": [shape_mi + 0.3, 1, 1, 1, 1]},
             "latent_kl": kl.tolist(), "stddev": stddev.tolist(),
             "config": json.loads(config.to_json()), "evaluation": 3, "run_dir": config.run_dir}
 
@@ -68,7 +71,9 @@ def test_an_annealed_run_has_its_own_names_and_row():
 
 def test_the_shape_latent_is_the_one_with_most_information_about_shape():
     summary = _summary(_config(4.0, 0), 10, 0.6, 0.9)
-    assert shapes_figures.shape_information(summary) == (3, pytest.approx(0.6))
+    assert shapes_figures.shape_information(summary) == (3, pytest.approx(0.6))  # not 0
+    assert shapes_figures.shape_accuracy(summary) == pytest.approx(0.9)
+    assert shapes_figures.shape_accuracy({"score_details": {}}) is None
     assert shapes_figures.ranked_latents(summary) == [3, 7, 1]  # active, by KL
     assert shapes_figures.shape_information({"score_details": {}}) is None
 
@@ -118,7 +123,8 @@ def test_the_objective_table_against_the_paper(tmp_path):
     assert float(rows["beta 4"]["beta_vae"]) == pytest.approx(0.8)
     assert float(rows["beta 4"]["beta_vae_sd"]) == pytest.approx(np.std([0.9, 0.7], ddof=1))
     assert float(rows["beta 1"]["shape_information"]) == pytest.approx(0.2)
+    assert float(rows["beta 1"]["shape_accuracy"]) == pytest.approx(0.5)
     text = open(written[1]).read()
     assert "| beta 4 | 0 1 | 1.6M | 0.800 +- 0.141 |" in text  # the runs' own length
     assert "61.58%" in text and "99.23%" in text and "disentanglement_lib" in text
-    assert "| beta 4 | 1 | 12500 | 0.700 | 0.350 | 0.100 | z3 | 0.200 |" in text
+    assert "| beta 4 | 1 | 12500 | 0.700 | 0.350 | 0.100 | z3 | 0.200 | 0.500 |" in text
