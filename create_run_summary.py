@@ -1,6 +1,7 @@
 """One trained run's results, kept beside the figures: its numbers (summary.json: the
 metrics-table row and per-latent stddevs), its training curve, its traversal heat map
-and an animated traversal GIF. ./run --reproduce calls it as each run finishes. A kept
+and an animated traversal GIF (for 2D shapes also its mutual-information matrix, each
+latent's KL along training, and each shape reconstructed). ./run --reproduce calls it as each run finishes. A kept
 summary computed from the same checkpoint is left as it is (identity.stale). With
 --point it scores the checkpoint as a point along the way (./run --shapes, every 1.6M
 images) into runs/<run>/progress.jsonl instead.
@@ -9,7 +10,6 @@ images) into runs/<run>/progress.jsonl instead.
         --figures_dir=figures/reproduce
 """
 
-import os
 import sys
 
 import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
@@ -49,16 +49,10 @@ def main(argv):
                                            FLAGS.figures_dir, figure_cli.sizes())
     if FLAGS.progress:
         summaries.record_point(FLAGS.figures_dir, summary)
-    if not evaluated:  # kept from this very checkpoint: its figures are there too
-        return
-    name = plots.heat_map_name(config)
-    plots.save(plots.draw_traversal(config, model), FLAGS.figures_dir, name + ".png")
-    gif = name.replace("heat_map", "traversal") + ".gif"
-    plots.traversal_gif(config, model, os.path.join(FLAGS.figures_dir, "traversals", gif))
-    if config.dataset == "shapes":  # which latent carries which factor, and when
-        import shapes_figures
-        shapes_figures.run_figures(summary, summaries.read_progress(
-            FLAGS.figures_dir, summary["run"]), FLAGS.figures_dir, name)
+    # A kept summary from this very checkpoint keeps its figures; only missing ones are
+    # drawn.
+    plots.run_figures(config, model, summary, summaries.read_progress(
+        FLAGS.figures_dir, summary["run"]), FLAGS.figures_dir, redraw=evaluated)
 
 
 if __name__ == "__main__":

@@ -632,3 +632,31 @@ def heat_map_name(config):
     run names its dataset in place of the balls, and an annealed run its gamma and C_max
     in place of beta."""
     return "heat_map" + dataclasses.replace(config, train_dir="").run_dir
+
+
+def run_figures(config, model, summary, points, figures_dir, redraw=True):
+    """A run's own figures in figures_dir: its heat map, its traversal GIF and, for 2D
+    shapes, its mutual-information matrix, latent KLs along training (points) and
+    reconstructions. redraw=False draws only those missing (a kept summary's figures
+    stay; a kind added since, or one deleted, is drawn). Returns the paths written."""
+    import shapes_figures  # it draws with this module's helpers
+    name = heat_map_name(config)
+    written = []
+
+    def missing(file_name):
+        return redraw or not os.path.exists(os.path.join(figures_dir, file_name))
+
+    if missing(name + ".png"):
+        written.append(save(draw_traversal(config, model), figures_dir, name + ".png"))
+    gif = os.path.join("traversals", name.replace("heat_map", "traversal") + ".gif")
+    if missing(gif):
+        traversal_gif(config, model, os.path.join(figures_dir, gif))
+        written.append(os.path.join(figures_dir, gif))
+    if config.dataset == "shapes":
+        if missing(shapes_figures.information_name(name)):
+            written += shapes_figures.run_figures(summary, points, figures_dir, name)
+        reconstructions = shapes_figures.reconstructions_name(name)
+        if missing(reconstructions):
+            written.append(save(shapes_figures.draw_reconstructions(config, model),
+                                figures_dir, reconstructions))
+    return written

@@ -1,27 +1,32 @@
-"""The 2D-shapes experiment's own figures and table, from the runs' kept results (a
-library: create_run_summary.py, create_score_graph.py and create_metrics_table.py call it).
+"""The 2D-shapes experiment's own figures and table, from the runs' kept results, and one
+from the model itself (a library: plots.run_figures, create_score_graph.py and
+create_metrics_table.py call it).
 
 - the beta-VAE score, FactorVAE score and MIG against training images, a line per
   objective (mean +- sd over seeds), with the paper's numbers as markers;
 - per run, the mutual information between each active latent and each factor, divided by
-  the factor's entropy (latents sorted by KL), and each latent's KL against images;
+  the factor's entropy (latents sorted by KL), each latent's KL against images, and each
+  shape in three poses beside what the model draws of it;
 - the table per objective, beside the paper's and disentanglement_lib's numbers.
 
 An objective is a run's weighting of the KL term: beta 1 (a plain VAE), beta 4 (the
 paper's beta-VAE), or the capacity-annealed one (Burgess et al. 2018).
 """
 
+import dataclasses
 import os
 
 import numpy as np
+import tensorflow as tf
 from absl import logging
 
 import plots
+import shapes
 import summaries
 from architecture import ACTIVE_STDDEV
 from sweep import PAPER_BETA_VAE_SCORE
 
-FACTORS = ("shape", "scale", "orientation", "x", "y")  # shapes.FACTORS, in its order
+FACTORS = shapes.FACTORS
 SHAPE = FACTORS.index("shape")
 ALONG = (("beta_vae", "beta-VAE score"), ("factor_vae", "FactorVAE score"), ("mig", "MIG"))
 # disentanglement_lib (Locatello et al. 2019) gives its dSprites scores as plots of the
@@ -131,13 +136,58 @@ def draw_latent_kl(summary, points):
     return fig
 
 
+# The poses each shape is reconstructed in: (orientation, x, y) indices, at scale 1.
+RECONSTRUCTION_POSES = ((0, 16, 16), (5, 6, 25), (12, 25, 8))
+LARGEST_SCALE = len(shapes.SCALES) - 1  # scale 1
+
+
+def reconstruction_factors():
+    """[9, 5] factor indices: each of the three shapes in each RECONSTRUCTION_POSES."""
+    return np.array([[shape, LARGEST_SCALE, o, x, y] for shape in range(len(shapes.SHAPES))
+                     for o, x, y in RECONSTRUCTION_POSES], np.int32)
+
+
+def draw_reconstructions(config, model):
+    """Each shape in three poses (top) and what the model draws from its posterior mean
+    (bottom, the decoder's pixel probabilities): whether it tells the shapes apart."""
+    images = shapes.render(tf.constant(reconstruction_factors()))
+    mean, _ = model.encode(images)
+    drawn = tf.sigmoid(model.decode(mean)).numpy()[..., 0]
+    images = images.numpy()[..., 0]
+    fig, axes = plots.plt.subplots(2, len(images), figsize=(1.1 * len(images), 2.6))
+    for col in range(len(images)):
+        axes[0, col].imshow(images[col], cmap="gray", vmin=0, vmax=1)
+        axes[1, col].imshow(drawn[col], cmap="gray", vmin=0, vmax=1)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0, 0].set_ylabel("input", fontsize=8)
+    axes[1, 0].set_ylabel("drawn", fontsize=8)
+    for col, shape in enumerate(shapes.SHAPES):
+        axes[0, col * len(RECONSTRUCTION_POSES)].set_title(shape, fontsize=8, loc="left")
+    label = objective_label({"config": dataclasses.asdict(config), "beta": config.beta})
+    fig.suptitle(f"{config.model}, 2D shapes, {label}, seed {config.seed}: each shape "
+                 "and its reconstruction", fontsize=9)
+    return fig
+
+
+def information_name(name):
+    """The file name of a run's mutual-information matrix, from its heat map's name."""
+    return name.replace("heat_map", "mutual_information") + ".png"
+
+
+def reconstructions_name(name):
+    """The file name of a run's reconstructions figure, from its heat map's name."""
+    return name.replace("heat_map", "reconstructions") + ".png"
+
+
 def run_figures(summary, points, figures_dir, name):
     """The run's mutual-information matrix and latent-KL figure, named after its heat
     map (name: plots.heat_map_name); returns the paths written."""
     written = []
     if information(summary) is not None:
         written.append(plots.save(draw_information(summary), figures_dir,
-                                  name.replace("heat_map", "mutual_information") + ".png"))
+                                  information_name(name)))
     if points:
         written.append(plots.save(draw_latent_kl(summary, points), figures_dir,
                                   name.replace("heat_map", "latent_kl") + ".png"))

@@ -253,3 +253,21 @@ def test_each_kept_checkpoint_is_scored_as_the_summary_scores_the_last(tmp_path)
     assert summaries.kept_checkpoints_answer(figures, directory)
     train.train(dataclasses.replace(config, max_step=6))
     assert not summaries.kept_checkpoints_answer(figures, directory)
+
+
+def test_a_kept_summary_keeps_its_figures_and_a_missing_one_is_drawn(two_runs, tmp_path):
+    """plots.run_figures, as create_run_summary.py calls it: everything when the run was
+    just scored; only what is missing when its kept summary answered."""
+    directory = two_runs + "_model_fully_connected_num_balls_1_beta_0.1"
+    config, model, _, _ = runs.load_run(directory)
+    out = str(tmp_path)
+    summary = {"run": os.path.basename(directory)}
+    written = plots.run_figures(config, model, summary, [], out)
+    names = [os.path.relpath(p, out) for p in written]
+    heat_map = "heat_map_model_fully_connected_num_balls_1_beta_0.1.png"
+    assert names == [heat_map, "traversals/traversal_model_fully_connected_num_balls_1"
+                     "_beta_0.1.gif"]
+    assert plots.run_figures(config, model, summary, [], out, redraw=False) == []
+    os.remove(os.path.join(out, heat_map))
+    again = plots.run_figures(config, model, summary, [], out, redraw=False)
+    assert [os.path.relpath(p, out) for p in again] == [heat_map]

@@ -8,8 +8,10 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import plots
+import shapes
 import shapes_figures
 import summaries
 from config import Config
@@ -128,3 +130,31 @@ def test_the_objective_table_against_the_paper(tmp_path):
     assert "| beta 4 | 0 1 | 1.6M | 0.800 +- 0.141 |" in text  # the runs' own length
     assert "61.58%" in text and "99.23%" in text and "disentanglement_lib" in text
     assert "| beta 4 | 1 | 12500 | 0.700 | 0.350 | 0.100 | z3 | 0.200 | 0.500 |" in text
+
+
+class _Copier:
+    """A fake model whose code is the image itself and whose decoder draws it back (logits
+    +-20), so its reconstructions are its inputs."""
+
+    def encode(self, images):
+        flat = tf.reshape(images, [len(images), -1])
+        return flat, tf.zeros_like(flat)
+
+    def decode(self, z):
+        return tf.reshape(40.0 * z - 20.0, [-1, 64, 64, 1])
+
+
+def test_reconstructions_show_each_shape_and_what_the_model_draws():
+    factors = shapes_figures.reconstruction_factors()
+    assert factors.shape == (9, 5)
+    assert sorted(np.bincount(factors[:, 0])) == [3, 3, 3]  # each shape in three poses
+    fig = shapes_figures.draw_reconstructions(_config(4.0, 0), _Copier())
+    axes = np.array(fig.axes).reshape(2, 9)
+    inputs = [ax.get_images()[0].get_array() for ax in axes[0]]
+    drawn = [ax.get_images()[0].get_array() for ax in axes[1]]
+    np.testing.assert_array_equal(inputs[0], shapes.render(factors[:1]).numpy()[0, ..., 0])
+    for image, back in zip(inputs, drawn):
+        np.testing.assert_allclose(back, image, atol=1e-6)
+    assert [ax.get_title(loc="left") for ax in axes[0, ::3]] == list(shapes.SHAPES)
+    assert not np.array_equal(inputs[0], inputs[3])  # a square is not an ellipse
+    plots.plt.close(fig)
