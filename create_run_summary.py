@@ -1,8 +1,9 @@
 """One trained run's results, kept beside the figures: its numbers (summary.json: the
 metrics-table row and per-latent stddevs), its training curve, its traversal heat map
 and an animated traversal GIF (for 2D shapes also its mutual-information matrix, each
-latent's KL along training, and each shape reconstructed). ./run --reproduce calls it as each run finishes. A kept
-summary computed from the same checkpoint is left as it is (identity.stale). With
+latent's KL along training, and each shape reconstructed). ./run --reproduce calls it as
+each run finishes. A kept summary computed from the same checkpoint is left as it is
+(identity.stale), and only its missing figures are drawn. With
 --point it scores the checkpoint as a point along the way (./run --shapes, every 1.6M
 images) into runs/<run>/progress.jsonl instead.
 

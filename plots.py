@@ -653,9 +653,10 @@ def run_figures(config, model, summary, points, figures_dir, redraw=True):
         traversal_gif(config, model, os.path.join(figures_dir, gif))
         written.append(os.path.join(figures_dir, gif))
     if config.dataset == "shapes":
-        if missing(shapes_figures.information_name(name)):
+        if (missing(shapes_figures.figure_name(name, "mutual_information"))
+                or points and missing(shapes_figures.figure_name(name, "latent_kl"))):
             written += shapes_figures.run_figures(summary, points, figures_dir, name)
-        reconstructions = shapes_figures.reconstructions_name(name)
+        reconstructions = shapes_figures.figure_name(name, "reconstructions")
         if missing(reconstructions):
             written.append(save(shapes_figures.draw_reconstructions(config, model),
                                 figures_dir, reconstructions))

@@ -171,14 +171,10 @@ def draw_reconstructions(config, model):
     return fig
 
 
-def information_name(name):
-    """The file name of a run's mutual-information matrix, from its heat map's name."""
-    return name.replace("heat_map", "mutual_information") + ".png"
-
-
-def reconstructions_name(name):
-    """The file name of a run's reconstructions figure, from its heat map's name."""
-    return name.replace("heat_map", "reconstructions") + ".png"
+def figure_name(name, kind):
+    """The file name of a run's figure of this kind ("mutual_information", "latent_kl",
+    "reconstructions"), from its heat map's name (plots.heat_map_name)."""
+    return name.replace("heat_map", kind) + ".png"
 
 
 def run_figures(summary, points, figures_dir, name):
@@ -187,10 +183,10 @@ def run_figures(summary, points, figures_dir, name):
     written = []
     if information(summary) is not None:
         written.append(plots.save(draw_information(summary), figures_dir,
-                                  information_name(name)))
+                                  figure_name(name, "mutual_information")))
     if points:
         written.append(plots.save(draw_latent_kl(summary, points), figures_dir,
-                                  name.replace("heat_map", "latent_kl") + ".png"))
+                                  figure_name(name, "latent_kl")))
     return written
 
 
