@@ -199,7 +199,12 @@ def beta_vae_score(encode, factors_sampler, rng, num_train=NUM_TRAIN, num_eval=N
     model = linear_model.LogisticRegression(random_state=int(rng.integers(2**31)),
                                             max_iter=BETA_VAE_MAX_ITER)
     unconverged = _fit_counting_unconverged(model, x_train, y_train)
+    predicted = model.predict(x_eval)
+    # Which factor, held fixed, the classifier tells: its accuracy on each factor's points.
+    per_factor = [float(np.mean(predicted[y_eval == k] == k)) if np.any(y_eval == k)
+                  else None for k in range(factors_sampler.num_factors)]
     return {"beta_vae": float(model.score(x_eval, y_eval)),
+            "beta_vae_per_factor": per_factor,
             "beta_vae_train": float(model.score(x_train, y_train)),
             "beta_vae_iterations": int(np.max(model.n_iter_)),
             "beta_vae_unconverged": unconverged}
