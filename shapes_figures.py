@@ -92,6 +92,13 @@ def shape_accuracy(summary):
     return None if per_factor is None else float(per_factor[SHAPE])
 
 
+def beta_vae_told(summary):
+    """The beta-VAE score's classifier's accuracy on each factor held fixed (FACTORS'
+    order); None where not recorded."""
+    told = (summary.get("score_details") or {}).get("beta_vae_per_factor")
+    return None if told is None else [float(v) for v in told]
+
+
 def draw_information(summary):
     """The matrix of ranked_latents (rows) against the five factors, values written in."""
     matrix = information(summary)
@@ -299,7 +306,8 @@ def run_rows(found):
             shape = shape_information(s)
             rows.append({"objective": label, "seed": s.get("seed", 0), "step": s["step"],
                          **{k: _value(s, k) for k, _, _ in OBJECTIVE_SCORES},
-                         "shape_latent": None if shape is None else f"z{shape[0]}"})
+                         "shape_latent": None if shape is None else f"z{shape[0]}",
+                         "beta_vae_told": beta_vae_told(s)})
     return rows
 
 
@@ -322,18 +330,23 @@ def objective_markdown(rows, per_run):
     paper = "; ".join(f"{'VAE' if b == 1 else 'beta-VAE'} (beta {b:g}) {s:.2%} +- {e:.1%}"
                       for b, (s, e) in sorted(PAPER_BETA_VAE_SCORE.items()))
     run_head = ["objective", "seed", "step", "beta-VAE", "FactorVAE", "MIG",
-                "latent carrying shape", "its shape information", "shape from all latents"]
+                "latent carrying shape", "its shape information", "shape from all latents",
+                "beta-VAE, each factor held fixed (" + "/".join(FACTORS) + ")"]
     run_cells = [[r["objective"], str(r["seed"]), str(r["step"])]
                  + [_number(r[k]) for k in ("beta_vae", "factor_vae", "mig")]
                  + [r["shape_latent"] or "-", _number(r["shape_information"]),
-                    _number(r["shape_accuracy"])]
+                    _number(r["shape_accuracy"]),
+                    "-" if r["beta_vae_told"] is None
+                    else "/".join(f"{v:.2f}" for v in r["beta_vae_told"])]
                  for r in per_run]
     return (plots._render(head, cells)
             + "\nShape information: the largest mutual information of one active latent with "
               "the shape, over the shape's entropy (1: the latent tells the shape exactly). "
               "Shape from all latents: the test accuracy of the DCI score's classifier of "
               "the shape from every latent together (chance 0.333), so a shape the code "
-              "holds but spreads over several latents still shows.\n"
+              "holds but spreads over several latents still shows. Each factor held fixed: "
+              "the beta-VAE score's classifier's accuracy on the points where that factor "
+              "was the one held fixed (chance 0.2).\n"
             + f"\nThe paper's beta-VAE score on 2D shapes (Higgins et al. 2017, Figure 6): "
               f"{paper}.\n\n{DISENTANGLEMENT_LIB}\n\n" + plots._render(run_head, run_cells))
 
