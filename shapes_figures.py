@@ -94,9 +94,9 @@ def shape_accuracy(summary):
 
 def beta_vae_told(summary):
     """The beta-VAE score's classifier's accuracy on each factor held fixed (FACTORS'
-    order); None where not recorded."""
+    order; None for a factor no evaluation point held fixed); None where not recorded."""
     told = (summary.get("score_details") or {}).get("beta_vae_per_factor")
-    return None if told is None else [float(v) for v in told]
+    return None if told is None else [None if v is None else float(v) for v in told]
 
 
 def draw_information(summary):
@@ -337,7 +337,7 @@ def objective_markdown(rows, per_run):
                  + [r["shape_latent"] or "-", _number(r["shape_information"]),
                     _number(r["shape_accuracy"]),
                     "-" if r["beta_vae_told"] is None
-                    else "/".join(f"{v:.2f}" for v in r["beta_vae_told"])]
+                    else "/".join("-" if v is None else f"{v:.2f}" for v in r["beta_vae_told"])]
                  for r in per_run]
     return (plots._render(head, cells)
             + "\nShape information: the largest mutual information of one active latent with "
