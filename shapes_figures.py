@@ -67,10 +67,15 @@ def ranked_latents(summary):
     return active or [int(order[0])]
 
 
+def _detail(summary, key):
+    """score_details[key] of a kept summary, or None where not recorded."""
+    return (summary.get("score_details") or {}).get(key)
+
+
 def information(summary):
     """[latents, 5] mutual information of each latent with each factor over the factor's
     entropy (the MIG's matrix, score_details.mutual_information), or None if unscored."""
-    matrix = (summary.get("score_details") or {}).get("mutual_information")
+    matrix = _detail(summary, "mutual_information")
     return None if matrix is None else np.asarray(matrix, np.float64)
 
 
@@ -88,15 +93,8 @@ def shape_information(summary):
 def shape_accuracy(summary):
     """How well the shape can be read from all the latents together, however mixed: the
     DCI classifier's test accuracy on shape (chance 1/3); None where not recorded."""
-    per_factor = (summary.get("score_details") or {}).get("dci_informativeness_per_factor")
+    per_factor = _detail(summary, "dci_informativeness_per_factor")
     return None if per_factor is None else float(per_factor[SHAPE])
-
-
-def beta_vae_told(summary):
-    """The beta-VAE score's classifier's accuracy on each factor held fixed (FACTORS'
-    order; None for a factor no evaluation point held fixed); None where not recorded."""
-    told = (summary.get("score_details") or {}).get("beta_vae_per_factor")
-    return None if told is None else [None if v is None else float(v) for v in told]
 
 
 def draw_information(summary):
@@ -307,7 +305,8 @@ def run_rows(found):
             rows.append({"objective": label, "seed": s.get("seed", 0), "step": s["step"],
                          **{k: _value(s, k) for k, _, _ in OBJECTIVE_SCORES},
                          "shape_latent": None if shape is None else f"z{shape[0]}",
-                         "beta_vae_told": beta_vae_told(s)})
+                         # the beta-VAE classifier's accuracy per held-fixed factor
+                         "beta_vae_told": _detail(s, "beta_vae_per_factor")})
     return rows
 
 
@@ -337,7 +336,7 @@ def objective_markdown(rows, per_run):
                  + [r["shape_latent"] or "-", _number(r["shape_information"]),
                     _number(r["shape_accuracy"]),
                     "-" if r["beta_vae_told"] is None
-                    else "/".join("-" if v is None else f"{v:.2f}" for v in r["beta_vae_told"])]
+                    else "/".join(_number(v, 2) for v in r["beta_vae_told"])]
                  for r in per_run]
     return (plots._render(head, cells)
             + "\nShape information: the largest mutual information of one active latent with "
