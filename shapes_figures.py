@@ -214,9 +214,26 @@ def along(groups, progress):
     return out
 
 
-def draw_along(curves):
-    """A panel per score against images, a line per objective with a +-sd band; the
-    paper's beta-VAE scores (VAE, beta-VAE at beta 4) as hollow markers at the right."""
+def seed_lines(groups, progress):
+    """{objective: {score: [(seed, images [M], values)]}}: each run's own points, so a
+    figure can show the seeds behind a mean (two flat lines far apart are not a band)."""
+    out = {}
+    for label, found in groups.items():
+        for key, _ in ALONG:
+            lines = []
+            for s in found:
+                points = [p for p in progress.get(s["run"], []) if p.get(key) is not None]
+                if points:
+                    lines.append((s.get("seed", 0), np.array([p["images"] for p in points]) / 1e6,
+                                  np.array([p[key] for p in points])))
+            out.setdefault(label, {})[key] = lines
+    return out
+
+
+def draw_along(curves, per_seed=None):
+    """A panel per score against images, a line per objective with a +-sd band, each
+    seed's own line thin behind it (per_seed: from seed_lines); the paper's beta-VAE scores
+    (VAE, beta-VAE at beta 4) as hollow markers at the right."""
     fig, axes = plots.plt.subplots(1, len(ALONG), figsize=(16, 4.5), layout="constrained")
     colors = {}
     end = max((c[key][0][-1] for c in curves.values() for key, _ in ALONG if len(c[key][0])),
@@ -230,6 +247,8 @@ def draw_along(curves):
                             label=f"{label} ({max(seeds)} seed{'s' if max(seeds) > 1 else ''})")
             colors[label] = line.get_color()
             ax.fill_between(xs, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
+            for _, seed_xs, values in (per_seed or {}).get(label, {}).get(key, []):
+                ax.plot(seed_xs, values, color=line.get_color(), lw=0.7, alpha=0.6)
         if key == "beta_vae":
             for beta, (score, err) in sorted(PAPER_BETA_VAE_SCORE.items()):
                 label = f"beta {beta:g}"
@@ -241,8 +260,9 @@ def draw_along(curves):
         ax.set_ylabel(name)
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=7)
-    fig.suptitle("2D shapes: the scores along training (mean +- sd over seeds; reduced "
-                 "sizes along the way, disentanglement_lib's at the end)", fontsize=9)
+    fig.suptitle("2D shapes: the scores along training (mean +- sd over seeds, each seed a "
+                 "thin line; reduced sizes along the way, disentanglement_lib's at the end)",
+                 fontsize=9)
     return fig
 
 
@@ -262,8 +282,9 @@ def along_graph(found, figures_dir):
     if not any(progress.values()):
         logging.info("no shapes run has points along training: no along-training figure")
         return []
-    curves = along(by_objective(found), progress)
-    return [plots.save(draw_along(curves), figures_dir, "shapes_scores_along_training.png")]
+    groups = by_objective(found)
+    figure = draw_along(along(groups, progress), seed_lines(groups, progress))
+    return [plots.save(figure, figures_dir, "shapes_scores_along_training.png")]
 
 
 OBJECTIVE_SCORES = (("beta_vae", "beta-VAE", 3), ("factor_vae", "FactorVAE", 3),

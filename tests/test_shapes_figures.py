@@ -97,6 +97,10 @@ def test_scores_along_training_per_objective(tmp_path):
     np.testing.assert_allclose(sd, np.std([[0.5, 0.7], [0.7, 0.9], [0.9, 1.0]], 1, ddof=1))
     assert seeds == [2, 2, 2]
     assert len(curves["annealed (gamma 1000, C_max 25)"]["mig"][0]) == 2
+    lines = shapes_figures.seed_lines(groups, progress)["beta 4"]["beta_vae"]
+    assert [seed for seed, _, _ in lines] == [0, 1]
+    np.testing.assert_allclose(lines[1][1], [1.6, 3.2, 4.8])
+    np.testing.assert_allclose(lines[1][2], [0.7, 0.9, 1.0])  # seed 1's own, not the mean
     written = shapes_figures.along_graph(found, figures)
     assert [os.path.basename(p) for p in written] == ["shapes_scores_along_training.png"]
     assert shapes_figures.along_graph(found, str(tmp_path / "none")) == []  # no points
