@@ -195,25 +195,6 @@ def run_figures(summary, points, figures_dir, name):
     return written
 
 
-def along(groups, progress):
-    """{objective: {score: (images [M], mean, sd, seeds at each)}} from the runs' points
-    (progress: {run: [points]}): at each number of images, over the seeds scored there."""
-    out = {}
-    for label, found in groups.items():
-        rows = [p for s in found for p in progress.get(s["run"], [])]
-        for key, _ in ALONG:
-            at = {}
-            for p in rows:
-                if p.get(key) is not None:
-                    at.setdefault(p["images"], []).append(p[key])
-            xs = sorted(at)
-            stats = [plots._spread(at[x]) for x in xs]
-            out.setdefault(label, {})[key] = (np.array(xs) / 1e6, np.array([m for m, _ in stats]),
-                                              np.array([sd for _, sd in stats]),
-                                              [len(at[x]) for x in xs])
-    return out
-
-
 def seed_lines(groups, progress):
     """{objective: {score: [(seed, images [M], values)]}}: each run's own points, so a
     figure can show the seeds behind a mean (two flat lines far apart are not a band)."""
@@ -227,6 +208,24 @@ def seed_lines(groups, progress):
                     lines.append((s.get("seed", 0), np.array([p["images"] for p in points]) / 1e6,
                                   np.array([p[key] for p in points])))
             out.setdefault(label, {})[key] = lines
+    return out
+
+
+def along(per_seed):
+    """{objective: {score: (images [M], mean, sd, seeds at each)}} from seed_lines: at each
+    number of images, over the seeds scored there."""
+    out = {}
+    for label, by_score in per_seed.items():
+        for key, lines in by_score.items():
+            at = {}
+            for _, xs, values in lines:
+                for x, v in zip(xs, values):
+                    at.setdefault(x, []).append(v)
+            xs = sorted(at)
+            stats = [plots._spread(at[x]) for x in xs]
+            out.setdefault(label, {})[key] = (np.array(xs), np.array([m for m, _ in stats]),
+                                              np.array([sd for _, sd in stats]),
+                                              [len(at[x]) for x in xs])
     return out
 
 
@@ -282,8 +281,8 @@ def along_graph(found, figures_dir):
     if not any(progress.values()):
         logging.info("no shapes run has points along training: no along-training figure")
         return []
-    groups = by_objective(found)
-    figure = draw_along(along(groups, progress), seed_lines(groups, progress))
+    per_seed = seed_lines(by_objective(found), progress)
+    figure = draw_along(along(per_seed), per_seed)
     return [plots.save(figure, figures_dir, "shapes_scores_along_training.png")]
 
 

@@ -90,14 +90,15 @@ def test_scores_along_training_per_objective(tmp_path):
     groups = shapes_figures.by_objective(found)
     assert list(groups) == ["beta 1", "beta 4", "annealed (gamma 1000, C_max 25)"]
     progress = {s["run"]: summaries.read_progress(figures, s["run"]) for s in found}
-    curves = shapes_figures.along(groups, progress)
+    per_seed = shapes_figures.seed_lines(groups, progress)
+    curves = shapes_figures.along(per_seed)
     xs, mean, sd, seeds = curves["beta 4"]["beta_vae"]
     np.testing.assert_allclose(xs, [1.6, 3.2, 4.8])  # millions of images (12500 x 128)
     np.testing.assert_allclose(mean, [0.6, 0.8, 0.95])
     np.testing.assert_allclose(sd, np.std([[0.5, 0.7], [0.7, 0.9], [0.9, 1.0]], 1, ddof=1))
     assert seeds == [2, 2, 2]
     assert len(curves["annealed (gamma 1000, C_max 25)"]["mig"][0]) == 2
-    lines = shapes_figures.seed_lines(groups, progress)["beta 4"]["beta_vae"]
+    lines = per_seed["beta 4"]["beta_vae"]
     assert [seed for seed, _, _ in lines] == [0, 1]
     np.testing.assert_allclose(lines[1][1], [1.6, 3.2, 4.8])
     np.testing.assert_allclose(lines[1][2], [0.7, 0.9, 1.0])  # seed 1's own, not the mean
