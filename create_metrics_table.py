@@ -1,7 +1,8 @@
 """Disentanglement in numbers for every run: reconstruction, KL, active latents and the
 beta-VAE, FactorVAE, MIG, DCI and SAP scores (metrics.py), as figures/metrics.csv,
 metrics.md and {one,two}_ball_mig.png; for 2D shapes also shapes_objectives.md and .csv
-(each objective's seeds, and the latent that carries shape, beside the paper's numbers).
+(each objective's seeds, and the latent that carries shape, beside the paper's numbers)
+and shapes_along.md (each finished run's points along training, a table per run).
 With --beside, also recipes.md and .csv: each ball run beside another sweep's seed means.
 
     python create_metrics_table.py --train_dir=./checkpoints/train_store --figures_dir=figures

@@ -274,16 +274,57 @@ def _current_shapes(found):
     return [s for s in found if plots._dataset(s) == "shapes" and not s.get("stale")]
 
 
+def _points(found, figures_dir):
+    """(the current shapes runs, {run: its kept points along training})."""
+    found = _current_shapes(found)
+    return found, {s["run"]: summaries.read_progress(figures_dir, s["run"]) for s in found}
+
+
 def along_graph(found, figures_dir):
     """shapes_scores_along_training.png from the shapes runs' kept points; [] if none."""
-    found = _current_shapes(found)
-    progress = {s["run"]: summaries.read_progress(figures_dir, s["run"]) for s in found}
+    found, progress = _points(found, figures_dir)
     if not any(progress.values()):
         logging.info("no shapes run has points along training: no along-training figure")
         return []
     per_seed = seed_lines(by_objective(found), progress)
     figure = draw_along(along(per_seed), per_seed)
     return [plots.save(figure, figures_dir, "shapes_scores_along_training.png")]
+
+
+POINT_SCORES = (("reconstruction", "reconstruction (nats)", 2),
+                ("active_latents", "active latents", 0), ("beta_vae", "beta-VAE", 3),
+                ("factor_vae", "FactorVAE", 3), ("mig", "MIG", 3),
+                ("shape_information", "shape information", 3))
+
+
+def along_markdown(groups, progress):
+    """A table per run of its points along training (progress: {run: [points]}), under a
+    line naming its objective and seed; a point scored at the full sizes is marked."""
+    full = summaries.table_sizes()
+    parts = []
+    for label, runs in groups.items():
+        for s in runs:
+            points = progress.get(s["run"], [])
+            if not points:
+                continue
+            cells = [[f"{p['images'] / 1e6:.1f}M"
+                      + (" (full sizes)" if p.get("table_sizes") == full else "")]
+                     + [_number(_value(p, k), d) for k, _, d in POINT_SCORES] for p in points]
+            parts.append(f"{label}, seed {s.get('seed', 0)} (`{s['run']}`):\n\n"
+                         + plots._render(["images"] + [n for _, n, _ in POINT_SCORES], cells))
+    return ("Each run's points along training (`runs/<run>/progress.jsonl`): reduced sizes "
+            "(2000/1000 classifier points, 5000 for MIG) unless marked; reconstruction on "
+            "3200 images.\n\n" + "\n".join(parts))
+
+
+def along_table(found, figures_dir):
+    """shapes_along.md: along_markdown of the finished shapes runs; [] if none has points."""
+    found, progress = _points(found, figures_dir)
+    if not any(progress.values()):
+        return []
+    os.makedirs(figures_dir, exist_ok=True)
+    return [plots._write_text(os.path.join(figures_dir, "shapes_along.md"),
+                              along_markdown(by_objective(found), progress))]
 
 
 OBJECTIVE_SCORES = (("beta_vae", "beta-VAE", 3), ("factor_vae", "FactorVAE", 3),
@@ -395,6 +436,7 @@ def along_graphs(train_dir, figures_dir, sizes=None):
 
 
 def objective_tables(train_dir, figures_dir, sizes=None):
-    """objective_table of the runs summaries.collect finds (create_metrics_table.py)."""
-    return objective_table(summaries.collect(train_dir, figures_dir,
-                                             sizes or summaries.table_sizes()), figures_dir)
+    """objective_table and along_table of the runs summaries.collect finds
+    (create_metrics_table.py)."""
+    found = summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())
+    return objective_table(found, figures_dir) + along_table(found, figures_dir)

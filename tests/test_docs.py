@@ -47,6 +47,7 @@ def table_with(path, header_start):
     ("docs/reproduce.md", "figures/reproduce/seeds.md", None),
     ("docs/quick.md", "figures/quick/metrics.md", None),
     ("docs/shapes.md", "figures/shapes/shapes_objectives.md", None),
+    ("docs/shapes.md", "figures/shapes/shapes_along.md", None),
     ("README.md", "figures/shapes/shapes_objectives.md", 0),
 ])
 def test_a_pasted_table_is_the_generated_one(doc, generated, which):

@@ -140,6 +140,29 @@ def test_the_objective_table_against_the_paper(tmp_path):
     assert "(shape/scale/orientation/x/y)" in text
 
 
+def test_each_runs_points_along_training_as_a_table(tmp_path):
+    figures = str(tmp_path)
+    found = [_keep(figures, _config(4.0, 1), [0.5, 0.7]), _keep(figures, _config(1.0, 0), [0.6]),
+             dict(_keep(figures, _config(1.0, 2), [0.6]), stale="evaluation protocol 2")]
+    written = shapes_figures.along_table(found, figures)
+    assert [os.path.basename(p) for p in written] == ["shapes_along.md"]
+    text = open(written[0]).read()
+    beta1 = text.index("beta 1, seed 0 (`ts_dataset_shapes_model_paper_fc_beta_1.0`)")
+    assert beta1 < text.index("beta 4, seed 1")  # by objective, as the other tables
+    assert "seed 2" not in text  # the stale run left out
+    assert "| images | reconstruction (nats) | active latents | beta-VAE | FactorVAE | MIG |" in text
+    # each point its own row: seed 1's reconstruction, 3 active latents, the scores kept
+    # at that point, and the shape latent's information then (0.2 at the first, 0.4 next)
+    assert "| 1.6M | 41.00 | 3 | 0.500 | 0.250 | 0.100 | 0.200 |" in text
+    assert "| 3.2M | 41.00 | 3 | 0.700 | 0.350 | 0.100 | 0.400 |" in text
+    assert "full sizes" not in text.split("\n\n", 1)[1]  # no point was scored at them
+    end = dict(summaries.read_progress(figures, found[0]["run"])[-1],
+               table_sizes=summaries.table_sizes())
+    text = shapes_figures.along_markdown({"beta 4": found[:1]}, {found[0]["run"]: [end]})
+    assert "| 3.2M (full sizes) | 41.00 |" in text
+    assert shapes_figures.along_table(found, str(tmp_path / "none")) == []  # no points
+
+
 class _Copier:
     """A fake model whose code is the image itself and whose decoder draws it back (logits
     +-20), so its reconstructions are its inputs."""
