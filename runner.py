@@ -502,6 +502,12 @@ class Sweep:
                         time.time() - t0)
             return point, code, last
         self.timing("scored point", name)
+        same = summaries.repeats_replaced(self.args.figures_dir, name, step)
+        if same is not None:
+            self.say(f"{tag} {name}: its point at step {step} is "
+                     + ("the set-aside training's checkpoint, bit for bit" if same else
+                        "not the set-aside training's checkpoint (other arithmetic: "
+                        "another kind of machine, library or code)"))
         return None
 
     def _job_thread(self, resources, need, gpu, tag, argv, config, log_dir, to_train,

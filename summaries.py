@@ -24,6 +24,7 @@ RUNS_DIR = "runs"
 SUMMARY_FILE = "summary.json"
 TRAINING_FILE = "training.csv"
 PROGRESS_FILE = "progress.jsonl"  # the scores along the way: one JSON object per point
+REPLACED_FILE = "progress.replaced.jsonl"  # the points of trainings this run replaced
 STDDEV_IMAGES = 1000
 
 
@@ -53,9 +54,10 @@ def kept_summaries(figures_dir):
     return [s for s in (kept_summary(figures_dir, n) for n in names) if s is not None]
 
 
-def read_progress(figures_dir, name):
-    """The run's scored points (progress.jsonl), in the order they were scored."""
-    path = os.path.join(folder(figures_dir, name), PROGRESS_FILE)
+def read_progress(figures_dir, name, replaced=False):
+    """The run's scored points (progress.jsonl), in the order they were scored; with
+    `replaced`, those of the trainings set aside before it (progress.replaced.jsonl)."""
+    path = os.path.join(folder(figures_dir, name), REPLACED_FILE if replaced else PROGRESS_FILE)
     if not os.path.exists(path):
         return []
     with open(path) as f:
@@ -67,13 +69,29 @@ def progress_steps(figures_dir, name):
 
 
 def clear_progress(figures_dir, name):
-    """Sets a run's points aside (progress.replaced.jsonl) when it trains afresh; whether
-    there were any."""
+    """Sets a run's points aside (appended to progress.replaced.jsonl, after those of any
+    training set aside before) when it trains afresh; whether there were any."""
     path = os.path.join(folder(figures_dir, name), PROGRESS_FILE)
     if not os.path.exists(path):
         return False
-    os.replace(path, path.replace(".jsonl", ".replaced.jsonl"))
+    with open(path) as f, open(os.path.join(folder(figures_dir, name), REPLACED_FILE),
+                                "a") as aside:
+        aside.write(f.read())
+    os.remove(path)
     return True
+
+
+def repeats_replaced(figures_dir, name, step):
+    """Whether the run's point at `step` was scored on the same checkpoint (its
+    identity.fingerprint, which covers every tensor) as the newest set-aside training's
+    point at that step: whether training afresh repeated it bit for bit. None when
+    either has no point there."""
+    def at_step(points):
+        found = [p.get("checkpoint") for p in points if p["step"] == step]
+        return found[-1] if found and found[-1] else None
+    mine = at_step(read_progress(figures_dir, name))
+    before = at_step(read_progress(figures_dir, name, replaced=True))
+    return None if mine is None or before is None else mine == before
 
 
 def record_point(figures_dir, summary):

@@ -352,15 +352,17 @@ def test_a_partial_sweep_says_which_kept_summaries_its_figures_draw_on(run, monk
     assert "also draw on" not in capsys.readouterr().out
 
 
-def _fake_points(fake, figures_dir):
-    """A FakeExecute that also keeps a point for each create_run_summary.py --point."""
+def _fake_points(fake, figures_dir, fingerprint=lambda step: None):
+    """A FakeExecute that also keeps a point for each create_run_summary.py --point, of
+    the checkpoint fingerprint(step)."""
     def execute(sweep_, tag, argv, log_path, gpu=None):
         code = fake(tag, argv, log_path, gpu)
         if "--point" in argv:
             name = os.path.basename(argv[2].split("=", 1)[1])
             steps = [int(a.split("=")[1]) for a in fake.trained()[-1] if a.startswith("--max_step=")]
-            summaries.record_point(str(figures_dir), {"run": name, "step": steps[-1],
-                                                      "config": {"batch_size": 128}})
+            summaries.record_point(str(figures_dir), {
+                "run": name, "step": steps[-1], "config": {"batch_size": 128},
+                "checkpoint": fingerprint(steps[-1])})
         return code
     return execute
 
@@ -395,6 +397,37 @@ def test_shapes_runs_are_scored_along_the_way_and_a_resume_repeats_no_point(
     assert run.main(argv) == 0
     assert sum("--point" in a for a, _ in fake.calls) == 11
     assert os.path.exists(tmp_path / "figs" / "runs" / name / "progress.replaced.jsonl")
+
+
+def test_a_run_trained_afresh_says_whether_it_repeats_the_set_aside_points(
+        run, monkeypatch, tmp_path, capsys):
+    import shutil
+    arithmetic = {"kind": "a"}
+    fake = FakeExecute()
+    monkeypatch.setattr(run.Sweep, "execute", _fake_points(
+        fake, tmp_path / "figs", lambda step: f"{arithmetic['kind']}{step}"))
+    argv = ["--shapes", "--betas=4.0", "--objectives=beta", "--train_dir",
+            str(tmp_path / "ck" / "ts"), "--figures_dir", str(tmp_path / "figs")]
+    name = "ts_dataset_shapes_model_paper_fc_beta_4.0"
+    assert run.main(argv) == 0
+    assert "set-aside training" not in capsys.readouterr().out  # nothing set aside yet
+    # afresh on a machine of the same kind: the same checkpoints, point by point
+    shutil.rmtree(tmp_path / "ck" / name)
+    assert run.main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.count("the set-aside training's checkpoint, bit for bit") == 11
+    assert f"{name}: its point at step 12500 is the set-aside" in out
+    # afresh again with other arithmetic: every point differs from the newest set aside
+    shutil.rmtree(tmp_path / "ck" / name)
+    arithmetic["kind"] = "b"
+    assert run.main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.count("not the set-aside training's checkpoint") == 11
+    assert "bit for bit" not in out
+    # both earlier trainings' points are kept, the older first
+    aside = summaries.read_progress(str(tmp_path / "figs"), name, replaced=True)
+    assert [p["checkpoint"] for p in aside][::11] == ["a12500", "a12500"]
+    assert len(aside) == 22
 
 
 def test_the_shapes_preset_is_the_references_length_with_the_annealed_objective():
