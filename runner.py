@@ -449,7 +449,7 @@ class Sweep:
         points = score_points(self.args.preset, config)
         if fresh and points and summaries.clear_progress(self.args.figures_dir, name):
             self.say(f"{tag} {name}: trains from step 0 here, so its kept scores along the "
-                     "way (another training's) were set aside as progress.replaced.jsonl")
+                     f"way (another training's) were set aside in {summaries.REPLACED_FILE}")
         t0 = time.time()
         kept = summaries.progress_steps(self.args.figures_dir, name)
         for step in [p for p in points if p not in kept]:

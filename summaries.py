@@ -57,7 +57,8 @@ def kept_summaries(figures_dir):
 def read_progress(figures_dir, name, replaced=False):
     """The run's scored points (progress.jsonl), in the order they were scored; with
     `replaced`, those of the trainings set aside before it (progress.replaced.jsonl)."""
-    path = os.path.join(folder(figures_dir, name), REPLACED_FILE if replaced else PROGRESS_FILE)
+    path = os.path.join(folder(figures_dir, name),
+                        REPLACED_FILE if replaced else PROGRESS_FILE)
     if not os.path.exists(path):
         return []
     with open(path) as f:
