@@ -21,6 +21,7 @@ import tensorflow as tf
 from absl import logging
 
 import plots
+import schedules
 import shapes
 import summaries
 from architecture import ACTIVE_STDDEV
@@ -121,9 +122,19 @@ def _images(summary):
     return summary["step"] * summary["config"]["batch_size"] / 1e6
 
 
+def capacity_target(summary, step):
+    """The annealed objective's target KL C (nats per image) at a training step, by the
+    schedule training used; None for a beta run, which has no target."""
+    if summaries.objective(summary) != "annealed":
+        return None
+    config = summary["config"]
+    return float(schedules.capacity(step, config["c_max"], config["c_steps"]))
+
+
 def draw_latent_kl(summary, points):
     """Each latent's KL (nats) against training images, from the points scored along
-    the way; the latents active at the end named in the legend."""
+    the way; the latents active at the end named in the legend. For the annealed
+    objective also the total KL and its target C, which it is trained to follow."""
     points = sorted(points, key=lambda p: p["images"])
     images = [p["images"] / 1e6 for p in points]
     kl = np.asarray([p["latent_kl"] for p in points])
@@ -132,6 +143,11 @@ def draw_latent_kl(summary, points):
     for i in np.argsort(-kl[-1], kind="stable"):
         ax.plot(images, kl[:, i], marker=".", lw=1.5 if i in active else 0.8,
                 label=f"z{i}" if i in active else None, color=None if i in active else "0.6")
+    if capacity_target(summary, 0) is not None:
+        ax.plot(images, [p["kl"] for p in points], marker=".", color="black", lw=1.5,
+                label="total KL")
+        ax.plot(images, [capacity_target(summary, p["step"]) for p in points], ls="--",
+                color="red", lw=1, zorder=3, label="C, its target")
     ax.set_xlabel("training images (millions)")
     ax.set_ylabel("KL of the latent (nats per image)")
     ax.set_title(f"{objective_label(summary)}, seed {summary.get('seed', 0)}: each "
@@ -291,7 +307,7 @@ def along_graph(found, figures_dir):
     return [plots.save(figure, figures_dir, "shapes_scores_along_training.png")]
 
 
-POINT_SCORES = (("reconstruction", "reconstruction (nats)", 2),
+POINT_SCORES = (("reconstruction", "reconstruction (nats)", 2), ("kl", "KL (nats)", 2),
                 ("active_latents", "active latents", 0), ("beta_vae", "beta-VAE", 3),
                 ("factor_vae", "FactorVAE", 3), ("mig", "MIG", 3),
                 ("shape_information", "shape information", 3))
@@ -299,7 +315,8 @@ POINT_SCORES = (("reconstruction", "reconstruction (nats)", 2),
 
 def along_markdown(groups, progress):
     """A table per run of its points along training (progress: {run: [points]}), under a
-    line naming its objective and seed; a point scored at the full sizes is marked."""
+    line naming its objective and seed; a point scored at the full sizes is marked. An
+    annealed run's table has its target C beside its KL."""
     full = summaries.table_sizes()
     parts = []
     for label, runs in groups.items():
@@ -307,14 +324,23 @@ def along_markdown(groups, progress):
             points = progress.get(s["run"], [])
             if not points:
                 continue
-            cells = [[f"{p['images'] / 1e6:.1f}M"
-                      + (" (full sizes)" if p.get("table_sizes") == full else "")]
-                     + [_number(_value(p, k), d) for k, _, d in POINT_SCORES] for p in points]
+            annealed = capacity_target(s, 0) is not None
+            head = ["images"] + [n for _, n, _ in POINT_SCORES]
+            if annealed:  # its target beside the KL
+                head.insert(3, "C (nats)")
+            cells = []
+            for p in points:
+                row = [f"{p['images'] / 1e6:.1f}M"
+                       + (" (full sizes)" if p.get("table_sizes") == full else "")]
+                row += [_number(_value(p, k), d) for k, _, d in POINT_SCORES]
+                if annealed:
+                    row.insert(3, _number(capacity_target(s, p["step"]), 2))
+                cells.append(row)
             parts.append(f"{label}, seed {s.get('seed', 0)} (`{s['run']}`):\n\n"
-                         + plots._render(["images"] + [n for _, n, _ in POINT_SCORES], cells))
+                         + plots._render(head, cells))
     return ("Each run's points along training (`runs/<run>/progress.jsonl`): reduced sizes "
-            "(2000/1000 classifier points, 5000 for MIG) unless marked; reconstruction on "
-            "3200 images.\n\n" + "\n".join(parts))
+            "(2000/1000 classifier points, 5000 for MIG) unless marked; reconstruction and KL "
+            "on 3200 images.\n\n" + "\n".join(parts))
 
 
 def along_table(found, figures_dir):

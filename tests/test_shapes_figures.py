@@ -150,17 +150,43 @@ def test_each_runs_points_along_training_as_a_table(tmp_path):
     beta1 = text.index("beta 1, seed 0 (`ts_dataset_shapes_model_paper_fc_beta_1.0`)")
     assert beta1 < text.index("beta 4, seed 1")  # by objective, as the other tables
     assert "seed 2" not in text  # the stale run left out
-    assert "| images | reconstruction (nats) | active latents | beta-VAE | FactorVAE | MIG |" in text
+    assert ("| images | reconstruction (nats) | KL (nats) | active latents | beta-VAE | "
+            "FactorVAE | MIG |") in text
+    assert "C (nats)" not in text  # a beta run has no target KL
     # each point its own row: seed 1's reconstruction, 3 active latents, the scores kept
     # at that point, and the shape latent's information then (0.2 at the first, 0.4 next)
-    assert "| 1.6M | 41.00 | 3 | 0.500 | 0.250 | 0.100 | 0.200 |" in text
-    assert "| 3.2M | 41.00 | 3 | 0.700 | 0.350 | 0.100 | 0.400 |" in text
+    assert "| 1.6M | 41.00 | 6.00 | 3 | 0.500 | 0.250 | 0.100 | 0.200 |" in text
+    assert "| 3.2M | 41.00 | 6.00 | 3 | 0.700 | 0.350 | 0.100 | 0.400 |" in text
     assert "full sizes" not in text.split("\n\n", 1)[1]  # no point was scored at them
     end = dict(summaries.read_progress(figures, found[0]["run"])[-1],
                table_sizes=summaries.table_sizes())
     text = shapes_figures.along_markdown({"beta 4": found[:1]}, {found[0]["run"]: [end]})
     assert "| 3.2M (full sizes) | 41.00 |" in text
     assert shapes_figures.along_table(found, str(tmp_path / "none")) == []  # no points
+
+
+def test_an_annealed_run_shows_its_kl_against_its_target(tmp_path):
+    """C at each point by the schedule training used: 25 nats over 50000 steps, so 6.25
+    at step 12500, 12.5 at 25000, and held at 25 from step 50000 on."""
+    figures = str(tmp_path)
+    config = _config(1.0, 0, "annealed")
+    summary = _keep(figures, config, [0.5, 0.6, 0.6, 0.6, 0.7])
+    points = summaries.read_progress(figures, summary["run"])
+    assert [shapes_figures.capacity_target(summary, p["step"]) for p in points] == [
+        6.25, 12.5, 18.75, 25.0, 25.0]
+    assert shapes_figures.capacity_target(_summary(_config(4.0, 0), 10, 0.1, 0.6), 10) is None
+    text = shapes_figures.along_markdown({"annealed": [summary]}, {summary["run"]: points})
+    assert "| images | reconstruction (nats) | KL (nats) | C (nats) | active latents |" in text
+    assert "| 3.2M | 40.00 | 6.00 | 12.50 | 3 | 0.600 |" in text
+    assert "| 8.0M | 40.00 | 6.00 | 25.00 | 3 | 0.700 |" in text
+    lines = {line.get_label(): line.get_ydata()
+             for line in shapes_figures.draw_latent_kl(summary, points).axes[0].get_lines()}
+    np.testing.assert_allclose(lines["C, its target"], [6.25, 12.5, 18.75, 25, 25])
+    np.testing.assert_allclose(lines["total KL"], [6.0] * 5)
+    beta = _keep(figures, _config(4.0, 1), [0.5])
+    labels = [line.get_label() for line in shapes_figures.draw_latent_kl(
+        beta, summaries.read_progress(figures, beta["run"])).axes[0].get_lines()]
+    assert "total KL" not in labels and "C, its target" not in labels
 
 
 class _Copier:
