@@ -28,6 +28,11 @@ flags.DEFINE_float("beta", defaults.beta, "Weight of the KL term.")
 flags.DEFINE_integer("hidden_size", defaults.hidden_size,
                      "Latent size (all_conv: latent channels of its 4x4 map).")
 flags.DEFINE_integer("max_step", defaults.max_step, "Train until this step.")
+flags.DEFINE_integer("stop_at", 0, "Stop this session at this step, short of --max_step, "
+                     "which stays the run's planned length in its config.json (so a run "
+                     "stopped here is not taken as finished); a later command resumes it. "
+                     "./run --shapes trains in such stages to score the run along the way. "
+                     "0: --max_step.")
 flags.DEFINE_float("lr", defaults.lr, "Adam learning rate.")
 flags.DEFINE_integer("batch_size", defaults.batch_size, "Images per step.")
 flags.DEFINE_float("weight_init", defaults.weight_init,
@@ -84,6 +89,9 @@ def main(argv):
         sys.exit(f"main.py: unexpected arguments {argv[1:]}; every setting is a --flag")
     config = config_from_flags().resolved()
     problems = validate(config)
+    if not 0 <= FLAGS.stop_at <= config.max_step:
+        problems.append(f"--stop_at={FLAGS.stop_at}: must be >= 0 and <= --max_step "
+                        f"({config.max_step})")
     if problems:
         sys.exit("main.py: " + "\n".join(problems))
     problem = output_dir_problem(f"--train_dir={config.train_dir}",
@@ -97,7 +105,7 @@ def main(argv):
     import train  # TensorFlow's graph machinery only once the flags are known good
     from runs import RunError
     try:
-        train.train(config)
+        train.train(config, stop_at=FLAGS.stop_at)
     except RunError as e:
         sys.exit(f"main.py: {e}")
     except train.Diverged as e:

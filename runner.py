@@ -487,7 +487,9 @@ class Sweep:
         """Trains the run to `step` and scores it there (create_run_summary.py --point,
         kept in progress.jsonl); None when both succeeded, else the job's result."""
         name = os.path.basename(config.run_dir)
-        train = argv + [f"--max_step={step}"]  # the last --max_step is the one main.py takes
+        # config.json keeps --max_step, the run's length, so a run stopped at a point is
+        # never taken as finished (runs.load_runs)
+        train = argv + [f"--stop_at={step}"]
         code, last = self.execute(tag, train, os.path.join(log_dir, name + ".log"), gpu)
         if code != 0:
             self.timing("interrupted" if self.stopping else "failed", name, time.time() - t0)

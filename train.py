@@ -218,8 +218,12 @@ def _stop_on_signals():
             signal.signal(s, h)
 
 
-def train(config: Config):
+def train(config: Config, stop_at=0):
     """Trains (or resumes) the run config describes; returns the final step.
+
+    stop_at: stop this session at this step (0: config.max_step). config.json keeps
+    max_step, the run's planned length, so a run stopped here is not taken as finished
+    (runs.load_runs) and a later call resumes it.
 
     Raises RunError (run in use, or flags contradicting config.json), Diverged or
     Interrupted; in each case what was last saved stays usable.
@@ -229,7 +233,8 @@ def train(config: Config):
     check_resumable(config, directory)
     os.makedirs(directory, exist_ok=True)
     with RunLock(directory):
-        return _train_locked(config, directory)
+        return _train_locked(config, directory,
+                             min(stop_at, config.max_step) if stop_at else config.max_step)
 
 
 def check_resumable(config, directory):
@@ -246,7 +251,7 @@ def check_resumable(config, directory):
                        + " (use another --train_dir, or the run's own settings)")
 
 
-def _train_locked(config, directory):
+def _train_locked(config, directory, end):
     trainer = Trainer(config)
     manager = tf.train.CheckpointManager(trainer.checkpoint, directory, max_to_keep=3)
     try:
@@ -258,8 +263,13 @@ def _train_locked(config, directory):
     if restored:
         logging.info("restored from step %d (%s)", start, restored)
     config.save(directory)
-    if start >= config.max_step:
-        logging.info("run %s is done: step %d of max_step %d", directory, start, config.max_step)
+    if start >= end:
+        if start < config.max_step:
+            logging.info("run %s is at step %d, past --stop_at=%d (of max_step %d)",
+                         directory, start, end, config.max_step)
+        else:
+            logging.info("run %s is done: step %d of max_step %d", directory, start,
+                         config.max_step)
         return start
     record_session(directory, start)
 
@@ -270,7 +280,7 @@ def _train_locked(config, directory):
     metrics = MetricsLog(directory, columns, start)
     writer = tf.summary.create_file_writer(directory)
     logging.info("training %s: %s, %d latents, %d parameters, steps %d -> %d", directory,
-                 config.model, k, trainer.model.count_params(), start, config.max_step)
+                 config.model, k, trainer.model.count_params(), start, end)
 
     step, last_saved = start, start
     # Wall seconds spent training this run, summed over its sessions (compilation included).
@@ -279,9 +289,9 @@ def _train_locked(config, directory):
     timer_step, timer = start, None
     with _stop_on_signals() as signals, writer.as_default():
         try:
-            while step < config.max_step:
+            while step < end:
                 # Each call runs up to the next log, checkpoint or the end.
-                n = min(config.steps_per_call, config.max_step - step,
+                n = min(config.steps_per_call, end - step,
                         config.log_every - step % config.log_every,
                         config.checkpoint_every - step % config.checkpoint_every)
                 out, finite = trainer.run_steps(tf.constant(n, tf.int64))
@@ -294,7 +304,7 @@ def _train_locked(config, directory):
                 step += n
                 if timer is None:  # the first call includes compilation: time from its end
                     timer_step, timer = step, time.perf_counter()
-                if step % config.log_every == 0 or step == config.max_step:
+                if step % config.log_every == 0 or step == end:
                     row = _log_row(step, out)
                     row["elapsed"] = elapsed_before + time.perf_counter() - session_start
                     metrics.append(row)
@@ -304,10 +314,10 @@ def _train_locked(config, directory):
                     logging.info(
                         "step %d/%d | reconstruction %.2f kl %.2f nats/image | %d active "
                         "latents | lr %.3g beta %.3g | %.1f steps/s | ETA %s", step,
-                        config.max_step, row["reconstruction"], row["kl"],
+                        end, row["reconstruction"], row["kl"],
                         row["active_latents"], row["lr"], row["beta"], rate,
-                        _format_eta((config.max_step - step) / rate if rate > 0 else math.nan))
-                if step % config.checkpoint_every == 0 or step == config.max_step or signals:
+                        _format_eta((end - step) / rate if rate > 0 else math.nan))
+                if step % config.checkpoint_every == 0 or step == end or signals:
                     manager.save(checkpoint_number=step)
                     last_saved = step
                 if signals:

@@ -59,10 +59,9 @@ def test_a_run_stopped_part_way_stands_in_no_table_or_figure(two_runs, tmp_path,
     import shutil
     import summaries
     import train
-    stopped = Config(model="fully_connected", hidden_size=4, batch_size=8, max_step=2,
+    stopped = Config(model="fully_connected", hidden_size=4, batch_size=8, max_step=8,
                      log_every=2, checkpoint_every=2, beta=0.5, train_dir=two_runs)
-    train.train(stopped)
-    dataclasses.replace(stopped, max_step=8).save(stopped.run_dir)  # as if stopped at 2 of 8
+    assert train.train(stopped, stop_at=2) == 2  # as ./run --shapes stops at a point
     caplog.set_level(logging.WARNING)
     out = str(tmp_path / "figs")
     try:

@@ -114,7 +114,7 @@ def test_bad_flags_are_named_one_per_line_and_create_nothing(tmp_path):
     assert "fully_connected" in result.stderr  # the allowed values
     bad = {"--beta=-1": ">= 0", "--num_balls=9": "does not fit", "--keep_prob=0": "(0, 1]",
            "--batch_size=0": "> 0", "--lr=0": "> 0", "--hidden_size=0": "> 0",
-           "--max_step=-1": ">= 0"}
+           "--max_step=-1": ">= 0", "--stop_at=-1": ">= 0"}
     result = run_main([f"--train_dir={prefix}"] + list(bad))
     assert result.returncode != 0 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()

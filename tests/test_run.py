@@ -50,7 +50,8 @@ class FakeExecute:
                 self.lock.wait_for(lambda: self.running >= self.together, timeout=5)
         if "main.py" in argv[1]:
             from config import Config
-            config = Config(**sweep.parse_flags(argv[2:])).resolved()
+            config = Config(**sweep.parse_flags(  # --stop_at: this session's, not config's
+                [a for a in argv[2:] if not a.startswith("--stop_at=")])).resolved()
             os.makedirs(config.run_dir, exist_ok=True)
             config.save(config.run_dir)
         time.sleep(self.seconds)
@@ -317,8 +318,7 @@ def test_the_shapes_preset_trains_the_papers_network_at_beta_1_and_4(run, monkey
                                                                      tmp_path):
     fake = _sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
     trained = fake.trained()
-    ends = [a for a in fake.trained() if "--max_step=150000" == [
-        x for x in a if x.startswith("--max_step=")][-1]]
+    ends = [a for a in trained if not any(x.startswith("--stop_at=") for x in a)]
     assert len(ends) == 6  # beta 4, beta 1 and annealed, two seeds
     assert all("--dataset=shapes" in a and "--model=paper_fc" in a
                and "--optimizer=adagrad" in a for a in trained)
@@ -359,7 +359,7 @@ def _fake_points(fake, figures_dir, fingerprint=lambda step: None):
         code = fake(tag, argv, log_path, gpu)
         if "--point" in argv:
             name = os.path.basename(argv[2].split("=", 1)[1])
-            steps = [int(a.split("=")[1]) for a in fake.trained()[-1] if a.startswith("--max_step=")]
+            steps = [int(a.split("=")[1]) for a in fake.trained()[-1] if a.startswith("--stop_at=")]
             summaries.record_point(str(figures_dir), {
                 "run": name, "step": steps[-1], "config": {"batch_size": 128},
                 "checkpoint": fingerprint(steps[-1])})
@@ -376,8 +376,11 @@ def test_shapes_runs_are_scored_along_the_way_and_a_resume_repeats_no_point(
     assert run.main(argv) == 0
     # trained to each point in turn, scored there, then to the end and summarized
     steps = [a[-1] for a in fake.trained()]
-    assert steps == [f"--max_step={s}" for s in range(12500, 150000, 12500)] + [
+    assert steps == [f"--stop_at={s}" for s in range(12500, 150000, 12500)] + [
         "--max_step=150000"]
+    # each stage keeps the run's length, so no stage looks like a finished run
+    assert all([x for x in a if x.startswith("--max_step=")] == ["--max_step=150000"]
+               for a in fake.trained())
     scripts = [a[1:] for a, _ in fake.calls if a[1] == "create_run_summary.py"]
     assert sum("--point" in a for a in scripts) == 11
     assert "--progress" in scripts[-1] and "--point" not in scripts[-1]

@@ -66,6 +66,25 @@ def test_twenty_steps_then_resume(tmp_path, caplog):
         assert [line.split(",")[1] for line in f.read().splitlines()[1:]] == ["0", "20"]
 
 
+def test_a_run_stopped_at_a_step_keeps_its_length_and_resumes_to_it(tmp_path, caplog):
+    """--stop_at (./run --shapes's stages) stops short of max_step: config.json keeps the
+    planned length, so the run is not taken as finished, and the next call goes on."""
+    caplog.set_level(logging.INFO)
+    config = small_config(tmp_path, max_step=30)
+    assert train.train(config, stop_at=10) == 10
+    assert json.load(open(os.path.join(config.run_dir, "config.json")))["max_step"] == 30
+    assert [r["step"] for r in read_metrics(config.run_dir)] == [10]
+    assert list(runs.load_runs(str(tmp_path / "train_store"), finished=True)) == []
+    assert "step 10 of 30" in caplog.text
+    caplog.clear()
+    assert train.train(config, stop_at=10) == 10  # already there: nothing trained
+    assert "past --stop_at=10 (of max_step 30)" in caplog.text and "is done" not in caplog.text
+    assert train.train(config, stop_at=20) == 20
+    assert train.train(config) == 30
+    assert [r["step"] for r in read_metrics(config.run_dir)] == [10, 20, 30]
+    assert [f[3] for f in runs.load_runs(str(tmp_path / "train_store"), finished=True)] == [30]
+
+
 def test_resume_with_other_settings_is_refused(tmp_path):
     train.train(small_config(tmp_path, max_step=10))
     with pytest.raises(train.RunError, match="lr"):
