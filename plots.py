@@ -67,7 +67,8 @@ def draw_traversal(config, model):
         axes[0, col + 1].set_title(f"{value:+g}", fontsize=8)
     data_name = ("2D shapes" if config.dataset == "shapes"
                  else f"{config.num_balls} ball(s)")
-    fig.suptitle(f"{config.model}, {data_name}, beta {config.beta}, seed {config.seed}\n"
+    fig.suptitle(f"{config.model}, {data_name}, {summaries.config_label(config)}, "
+                 f"seed {config.seed}\n"
                  "rows: latents by average stddev (left)", fontsize=9)
     return fig
 

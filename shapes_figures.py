@@ -13,7 +13,6 @@ An objective is a run's weighting of the KL term: beta 1 (a plain VAE), beta 4 (
 paper's beta-VAE), or the capacity-annealed one (Burgess et al. 2018).
 """
 
-import dataclasses
 import os
 
 import numpy as np
@@ -42,12 +41,7 @@ DISENTANGLEMENT_LIB = ("disentanglement_lib publishes its dSprites scores for be
                        "number for them, so none is given here.")
 
 
-def objective_label(summary):
-    """"beta 4", "beta 1" or "annealed (gamma 1000, C_max 25)": a run's objective."""
-    config = summary.get("config", {})
-    if summaries.objective(summary) == "annealed":
-        return f"annealed (gamma {config['gamma']:g}, C_max {config['c_max']:g})"
-    return f"beta {summary['beta']:g}"
+objective_label = summaries.objective_label
 
 
 def by_objective(found):
@@ -186,8 +180,7 @@ def draw_reconstructions(config, model):
     axes[1, 0].set_ylabel("drawn", fontsize=8)
     for col, shape in enumerate(shapes.SHAPES):
         axes[0, col * len(RECONSTRUCTION_POSES)].set_title(shape, fontsize=8, loc="left")
-    label = objective_label({"config": dataclasses.asdict(config), "beta": config.beta})
-    fig.suptitle(f"{config.model}, 2D shapes, {label}, seed {config.seed}: each shape "
+    fig.suptitle(f"{config.model}, 2D shapes, {summaries.config_label(config)}, seed {config.seed}: each shape "
                  "and its reconstruction", fontsize=9)
     return fig
 

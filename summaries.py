@@ -7,6 +7,7 @@ kept summaries needs no TensorFlow (./run does it); computing one imports it the
 """
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -334,6 +335,20 @@ def objective(summary):
     """The run's objective: "beta", or "annealed" (a summary from before the objective
     was a setting ran with beta)."""
     return summary.get("config", {}).get("objective", "beta")
+
+
+def objective_label(summary):
+    """"beta 4", "beta 1" or "annealed (gamma 1000, C_max 25)": a run's objective, as its
+    figures' titles and the shapes tables name it."""
+    config = summary.get("config", {})
+    if objective(summary) == "annealed":
+        return f"annealed (gamma {config['gamma']:g}, C_max {config['c_max']:g})"
+    return f"beta {summary['beta']:g}"
+
+
+def config_label(config):
+    """objective_label of the run a Config describes."""
+    return objective_label({"config": dataclasses.asdict(config), "beta": config.beta})
 
 
 def model_label(summary):

@@ -156,6 +156,21 @@ def test_traversal_sets_latents_absolutely_and_ranks_rows(sampler):
         assert np.abs(grid[row, 0] - grid[row, -1]).max() > 1e-2  # moving a latent shows
 
 
+def test_the_heat_map_names_the_runs_objective():
+    """An annealed run's heat map says so, where its beta (unused) would mislead."""
+    import matplotlib.pyplot as plt
+    model = _traversal_model()
+    annealed = Config(model="conv", hidden_size=4, objective="annealed", gamma=1000.0,
+                      c_max=25.0)
+    for config, want in [(annealed, "annealed (gamma 1000, C_max 25)"),
+                         (Config(model="conv", hidden_size=4, beta=0.5), "beta 0.5")]:
+        fig = plots.draw_traversal(config, model)
+        title = fig._suptitle.get_text()
+        plt.close(fig)
+        assert f"conv, 1 ball(s), {want}, seed 0" in title
+        assert ("beta" in title) == (config.objective == "beta")
+
+
 def _kept(figures_dir, run):
     import json
     with open(os.path.join(figures_dir, "runs", run, "summary.json")) as f:
