@@ -41,15 +41,12 @@ DISENTANGLEMENT_LIB = ("disentanglement_lib publishes its dSprites scores for be
                        "number for them, so none is given here.")
 
 
-objective_label = summaries.objective_label
-
-
 def by_objective(found):
     """{objective label: [summaries, by seed]}: beta runs first (by beta), then annealed."""
     groups = {}
     for s in sorted(found, key=lambda s: (summaries.objective(s) != "beta", s["beta"],
                                           s.get("seed", 0))):
-        groups.setdefault(objective_label(s), []).append(s)
+        groups.setdefault(summaries.objective_label(s), []).append(s)
     return groups
 
 
@@ -106,7 +103,7 @@ def draw_information(summary):
     kl = summary["latent_kl"]
     ax.set_yticks(range(len(rows)), [f"z{i} (KL {kl[i]:.2f})" for i in rows])
     fig.colorbar(image, ax=ax, label="I(z; factor) / H(factor)")
-    ax.set_title(f"{objective_label(summary)}, seed {summary.get('seed', 0)}, "
+    ax.set_title(f"{summaries.objective_label(summary)}, seed {summary.get('seed', 0)}, "
                  f"{_images(summary):.1f}M images: active latents by KL", fontsize=9)
     return fig
 
@@ -144,7 +141,7 @@ def draw_latent_kl(summary, points):
                 color="red", lw=1, zorder=3, label="C, its target")
     ax.set_xlabel("training images (millions)")
     ax.set_ylabel("KL of the latent (nats per image)")
-    ax.set_title(f"{objective_label(summary)}, seed {summary.get('seed', 0)}: each "
+    ax.set_title(f"{summaries.objective_label(summary)}, seed {summary.get('seed', 0)}: each "
                  "latent's KL along training (grey: inactive at the end)", fontsize=9)
     if active:
         ax.legend(fontsize=7, ncol=2)
@@ -180,8 +177,8 @@ def draw_reconstructions(config, model):
     axes[1, 0].set_ylabel("drawn", fontsize=8)
     for col, shape in enumerate(shapes.SHAPES):
         axes[0, col * len(RECONSTRUCTION_POSES)].set_title(shape, fontsize=8, loc="left")
-    fig.suptitle(f"{config.model}, 2D shapes, {summaries.config_label(config)}, seed {config.seed}: each shape "
-                 "and its reconstruction", fontsize=9)
+    fig.suptitle(f"{config.model}, 2D shapes, {summaries.config_label(config)}, "
+                 f"seed {config.seed}: each shape and its reconstruction", fontsize=9)
     return fig
 
 
