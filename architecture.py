@@ -127,8 +127,37 @@ def paper_fc(hidden_size, weight_init, keep_prob, image_size=64):
     return VAE("paper_fc", encoder, decoder, [hidden_size], image_size)
 
 
+def burgess(hidden_size, weight_init, keep_prob, image_size=64):
+    """Burgess et al.'s (2018) conv network, as disentangling-vae builds it ("Burgess")
+    for 64x64 images: four 4x4 stride-2 convs of 32 channels (64 -> 4x4x32), fc 256,
+    fc 256 (ReLU), fc 2h | fc 256, fc 256, fc 512 (ReLU), 4x4x32, four 4x4 stride-2
+    transposed convs (32, 32, 32 with ReLU, then 1) to logits. Weights He uniform
+    (disentangling-vae's Kaiming init for ReLU layers), biases 0."""
+    del weight_init, keep_prob
+    if image_size != 64:
+        raise ValueError(f"burgess is built for 64x64 images, not {image_size}x{image_size}")
+
+    def layer(kind, units, activation="relu"):
+        if kind == "fc":
+            return keras.layers.Dense(units, activation=activation,
+                                      kernel_initializer="he_uniform")
+        make = keras.layers.Conv2D if kind == "conv" else keras.layers.Conv2DTranspose
+        return make(units, 4, strides=2, padding="same", activation=activation,
+                    kernel_initializer="he_uniform")
+
+    encoder = [layer("conv", 32) for _ in range(4)] + [
+        keras.layers.Flatten(), layer("fc", 256), layer("fc", 256),
+        layer("fc", 2 * hidden_size, activation=None)]
+    decoder = [layer("fc", 256), layer("fc", 256), layer("fc", 512),
+               keras.layers.Reshape((4, 4, 32))] + [
+        layer("deconv", 32) for _ in range(3)] + [layer("deconv", 1, activation=None)]
+    return VAE("burgess", encoder, decoder, [hidden_size], image_size)
+
+
 MODELS = {"fully_connected": fully_connected, "conv": conv, "all_conv": all_conv,
-          "paper_fc": paper_fc}
+          "paper_fc": paper_fc, "burgess": burgess}
+# The models built for the 2D shapes' 64x64 images; the others take 32x32 balls.
+SHAPES_MODELS = ("paper_fc", "burgess")
 
 
 def build_model(model, hidden_size, weight_init=0.1, keep_prob=1.0, image_size=IMAGE_SIZE):
@@ -136,8 +165,8 @@ def build_model(model, hidden_size, weight_init=0.1, keep_prob=1.0, image_size=I
     the dataset's (the ball models are built for 32x32 only)."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
-    if model == "paper_fc":
-        return paper_fc(hidden_size, weight_init, keep_prob, image_size)
+    if model in SHAPES_MODELS:
+        return MODELS[model](hidden_size, weight_init, keep_prob, image_size)
     if image_size != IMAGE_SIZE:
         raise ValueError(f"{model} is built for {IMAGE_SIZE}x{IMAGE_SIZE} images, not "
                          f"{image_size}x{image_size}")

@@ -3,7 +3,8 @@
     python benchmark.py --models=fully_connected,conv,all_conv --num_balls=1,2 \
         --json=benchmark.json
 
-    python benchmark.py --models=paper_fc
+    python benchmark.py --models=burgess,paper_fc
+    python benchmark.py --models=burgess --threads=1   # as each of two runs side by side
     python benchmark.py --score_runs=./checkpoints/train_store_model_conv_num_balls_2_beta_1.0
 
 For each (model, num_balls): images/s of the real training step (train.Trainer, the code
@@ -11,9 +12,11 @@ path of main.py) with XLA as main.py chooses it, on and off; images/s of our gen
 alone and of a numpy generator written like the original's (one bouncing trajectory per
 batch, a Python loop over frames); for the fully connected model its training FLOPs per
 image, the FLOP/s reached, and their fraction of the fp32 matmul throughput that TF
-measures on this machine in the same run. For paper_fc, where the CPU multiplies bfloat16
-in hardware (AVX512_BF16 or AMX), also the same step under Keras's mixed_bfloat16 policy,
-XLA off and on, against bfloat16 matmul throughput. --threads=1 times a step as each run of
+measures on this machine in the same run. For the 2D-shapes networks (burgess, paper_fc):
+their step as ./run --shapes trains it, XLA on and off, its training FLOPs per image and
+their fraction of the matmul bound, and where the CPU multiplies bfloat16 in hardware
+(AVX512_BF16 or AMX) the same under --precision=mixed_bfloat16, against bfloat16 matmul
+throughput. --threads=1 times a step as each run of
 ./run --jobs=2 trains it.
 
 With --score_runs, instead: for each trained run, the seconds each score takes at
@@ -39,9 +42,12 @@ import sweep  # noqa: E402
 from config import Config  # noqa: E402
 from train import Trainer, xla_for  # noqa: E402
 
-flags.DEFINE_list("models", list(sweep.MODELS), "Models to time (paper_fc: the 2D-shapes network).")
+flags.DEFINE_list("models", list(sweep.MODELS), "Models to time (burgess, paper_fc: the "
+                  "2D-shapes networks).")
 flags.DEFINE_list("num_balls", ["1"], "Ball counts to time.")
-flags.DEFINE_integer("batch_size", 128, "Images per step.")
+flags.DEFINE_integer("batch_size", 128, "Images per step (ball models).")
+flags.DEFINE_integer("shapes_batch_size", 0, "Images per step of the 2D-shapes models (0: "
+                     "their ./run --shapes batch, 64 for burgess, 128 for paper_fc).")
 flags.DEFINE_integer("steps", 60, "Timed training steps per measurement (after warm-up).")
 flags.DEFINE_float("seconds", 3.0, "Minimum seconds per data-generation measurement.")
 flags.DEFINE_string("json", None, "Also write the records here.")
@@ -121,14 +127,6 @@ def has_bf16_matmuls():
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def fc_training_flops_per_image(model):
-    """2 FLOPs per multiply-add, three matmuls per dense layer (forward, weight gradient,
-    input gradient), except no input gradient for the first layer (the image)."""
-    dense = [w.shape for w in model.trainable_variables if len(w.shape) == 2]
-    macs = sum(a * b for a, b in dense)
-    return 2 * (3 * macs - dense[0][0] * dense[0][1])
-
-
 def measure(model, num_balls, batch_size, steps, seconds, matmul, sampler="iid"):
     settings = dict(sweep.FAITHFUL[model])
     settings.pop("lr", None)
@@ -150,7 +148,7 @@ def measure(model, num_balls, batch_size, steps, seconds, matmul, sampler="iid")
                                          / record["numpy_data_images_per_s"])
     record["data_fraction_of_step"] = record["train_images_per_s"] / record["data_images_per_s"]
     if model == "fully_connected":
-        flops = fc_training_flops_per_image(Trainer(config).model)
+        flops = training_flops_per_image(Trainer(config).model)
         record["train_flops_per_image"] = flops
         record["train_flops_per_s"] = flops * record["train_images_per_s"]
         record["matmul_flops_per_s"] = matmul
@@ -158,39 +156,63 @@ def measure(model, num_balls, batch_size, steps, seconds, matmul, sampler="iid")
     return record
 
 
-def measure_paper_fc(batch_size, steps, matmul, policy="float32", jit_compile=None):
-    """The paper's 2D-shapes network (its step as ./run --shapes trains it): images/s,
-    training FLOPs per image and their fraction of the matmul bound. policy: the Keras
-    dtype policy the layers compute in ("mixed_bfloat16": bfloat16 matmuls, float32
-    variables and loss); jit_compile: None as training chooses (XLA)."""
-    settings = dict(sweep.SHAPES["paper_fc"])
+def training_flops_per_image(model):
+    """Training FLOPs per image of a model's dense, conv and transposed-conv layers: 2 per
+    multiply-add, three passes each (forward, weight gradient, input gradient) but no input
+    gradient for the first layer (the image)."""
+    macs = []
+    for part in (model.encoder, model.decoder):
+        x = tf.zeros((1,) + tuple(part.input_shape[1:]))
+        for layer in part.layers:
+            y = layer(x)
+            kernel = getattr(layer, "kernel", None)
+            if kernel is not None:
+                k = int(np.prod(kernel.shape))
+                if isinstance(layer, keras.layers.Conv2DTranspose):
+                    k *= int(np.prod(x.shape[1:3]))  # each input pixel scatters the kernel
+                elif isinstance(layer, keras.layers.Conv2D):
+                    k *= int(np.prod(y.shape[1:3]))  # the kernel at each output pixel
+                macs.append(k)
+            x = y
+    return 2 * (3 * sum(macs) - macs[0])
+
+
+def measure_shapes(model, batch_size, steps, bound, precision="float32", jit_compile=None):
+    """A 2D-shapes network's step as ./run --shapes trains it: images/s, training FLOPs per
+    image and their fraction of `bound` (the matmul throughput of its precision).
+    precision: the run's ("mixed_bfloat16": bfloat16 matmuls and convs, float32 variables
+    and loss); jit_compile: None as training chooses."""
+    settings = dict(sweep.SHAPES[model], precision=precision)
     settings.pop("max_step")
-    config = Config(model="paper_fc", batch_size=batch_size, **settings)
-    jit = xla_for("paper_fc") if jit_compile is None else jit_compile
-    keras.mixed_precision.set_global_policy(policy)
+    settings["batch_size"] = batch_size or settings.get("batch_size", 128)
+    config = Config(model=model, **settings)
+    jit = xla_for(model) if jit_compile is None else jit_compile
+    # XLA's CPU convolutions run burgess's step at a few dozen images/s: time fewer steps.
+    timed = steps if jit == xla_for(model) else max(config.steps_per_call, steps // 6)
     try:
-        steps_per_s, cores = train_steps(config, steps, jit)
+        steps_per_s, cores = train_steps(config, timed, jit)
+        flops = training_flops_per_image(Trainer(config).model)
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    record = {"model": "paper_fc", "batch_size": batch_size, "policy": policy, "xla": jit,
-              "train_images_per_s": batch_size * steps_per_s, "cores_busy": cores}
-    flops = fc_training_flops_per_image(Trainer(config).model)
-    record.update(train_flops_per_image=flops, matmul_flops_per_s=matmul,
-                  train_flops_per_s=flops * record["train_images_per_s"])
-    record["fraction_of_matmul_bound"] = record["train_flops_per_s"] / matmul
+    record = {"model": model, "batch_size": config.batch_size, "policy": precision, "xla": jit,
+              "train_images_per_s": config.batch_size * steps_per_s, "cores_busy": cores,
+              "train_flops_per_image": flops, "matmul_flops_per_s": bound}
+    record["train_flops_per_s"] = flops * record["train_images_per_s"]
+    record["fraction_of_matmul_bound"] = record["train_flops_per_s"] / bound
     return record
 
 
-def paper_fc_records(batch_size, steps, seconds, matmul):
-    """The step as trained (float32, XLA), and where the CPU has bfloat16 matmuls, the
-    same step under a mixed_bfloat16 policy with and without XLA (the bound then being
-    bfloat16 matmul throughput)."""
-    records = [measure_paper_fc(batch_size, steps, matmul)]
+def shapes_records(model, batch_size, steps, seconds, matmul):
+    """The step in float32 with XLA on and off, and where the CPU has bfloat16 matmuls, the
+    same under mixed_bfloat16 (the bound then being bfloat16 matmul throughput)."""
+    records = [measure_shapes(model, batch_size, steps, matmul, "float32", jit)
+               for jit in (xla_for(model), not xla_for(model))]
     if has_bf16_matmuls():
         bf16 = matmul_flops_per_s(seconds, dtype=tf.bfloat16)
         print(f"bf16 matmul (2048x2048, TF): {bf16 / 1e9:.1f} GFLOP/s")
-        for jit in (False, True):
-            records.append(measure_paper_fc(batch_size, steps, bf16, "mixed_bfloat16", jit))
+        for jit in (xla_for(model), not xla_for(model)):
+            records.append(measure_shapes(model, batch_size, steps, bf16, "mixed_bfloat16",
+                                          jit))
     else:
         print("bf16: not measured (this CPU has neither AVX512_BF16 nor AMX)")
     return records
@@ -286,22 +308,23 @@ def main(argv):
     print(f"fp32 matmul (2048x2048, TF): {matmul / 1e9:.1f} GFLOP/s")
     records = []
     for model in FLAGS.models:
-        if model == "paper_fc":
-            for r in paper_fc_records(FLAGS.batch_size, FLAGS.steps, FLAGS.seconds, matmul):
-                print(f"paper_fc (2D shapes, {r['policy']}, XLA {'on' if r['xla'] else 'off'}): "
-                      f"{r['train_images_per_s']:.0f} img/s "
-                      f"({r['train_images_per_s'] / FLAGS.batch_size:.1f} steps/s), "
+        if model in sweep.SHAPES:
+            for r in shapes_records(model, FLAGS.shapes_batch_size, FLAGS.steps,
+                                    FLAGS.seconds, matmul):
+                print(f"{model} (2D shapes, batch {r['batch_size']}, {r['policy']}, XLA "
+                      f"{'on' if r['xla'] else 'off'}): {r['train_images_per_s']:.0f} img/s "
+                      f"({r['train_images_per_s'] / r['batch_size']:.1f} steps/s), "
                       f"{r['train_flops_per_image'] / 1e6:.1f} MFLOP per training image, "
                       f"{r['train_flops_per_s'] / 1e9:.1f} GFLOP/s, "
                       f"{r['fraction_of_matmul_bound']:.0%} of the matmul bound, "
-                      f"{r['cores_busy']:.1f} cores busy")
+                      f"{r['cores_busy']:.1f} cores busy", flush=True)
                 records.append(r)
             continue
         for num_balls in (int(n) for n in FLAGS.num_balls):
             records.append(measure(model, num_balls, FLAGS.batch_size, FLAGS.steps,
                                    FLAGS.seconds, matmul, FLAGS.sampler))
             logging.info("%s", records[-1])
-    balls = [r for r in records if r["model"] != "paper_fc"]
+    balls = [r for r in records if r["model"] not in sweep.SHAPES]
     if balls:
         print(table(balls))
     if FLAGS.json:

@@ -4,7 +4,7 @@ import dataclasses
 import json
 import os
 
-from identity import CONFIG_FILE, run_dir  # noqa: F401 (others import CONFIG_FILE from here)
+from identity import CONFIG_FILE, recorded, run_dir  # noqa: F401 (others import CONFIG_FILE from here)
 
 # No TensorFlow at import: ./run builds the Config of each planned run to know its
 # identity. validate() imports the registries it checks against.
@@ -16,6 +16,13 @@ OPTIMIZERS = ("adam", "adagrad")  # adam: the original's; adagrad: the paper's 2
 # capacity annealing, reconstruction + gamma * |KL - C| with C raised from 0 to c_max.
 OBJECTIVES = ("beta", "annealed")
 LR_SCHEDULES = ("constant", "cosine")  # schedules.learning_rate's
+# Keras dtype policies a run can train under: float32, or bfloat16 matmuls and convs with
+# float32 variables and loss (faster on CPUs with AVX512_BF16 or AMX; benchmark.py).
+PRECISIONS = ("float32", "mixed_bfloat16")
+# The 2D shapes' sizes: dSprites' (shapes.py). "small" names the first renderer (shapes
+# drawn smaller, square and heart with the same ink), which made the kept paper_fc runs of
+# figures/shapes_small_sprites/; it is no longer drawn.
+SHAPE_SIZES = ("dsprites",)
 
 # Settings that may change when a run is resumed; every other one must match config.json.
 # (train_dir is part of the directory's name, so it matches by construction.)
@@ -56,6 +63,8 @@ class Config:
     gamma: float = 1000.0
     c_max: float = 25.0
     c_steps: int = 50000
+    precision: str = "float32"
+    shape_sizes: str = "dsprites"
 
     def resolved(self):
         """This config with its defaults made explicit: a cosine schedule without
@@ -78,9 +87,11 @@ class Config:
 
     @classmethod
     def from_dict(cls, values):
-        """Builds a Config from a dict, ignoring keys this version does not know."""
+        """Builds a Config from a recorded dict (a config.json, a kept summary's), ignoring
+        keys this version does not know; a setting recorded before it existed is given
+        the value those runs had (identity.recorded)."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
+        return cls(**{k: v for k, v in recorded(values).items() if k in names})
 
     @classmethod
     def load(cls, directory):
@@ -129,6 +140,13 @@ def validate(config):
         problems += [f"--{name}={getattr(config, name)!r}: must be >= 0 with "
                      "--objective=annealed" for name in ("gamma", "c_max", "c_steps")
                      if getattr(config, name) < 0]
+    if config.precision not in PRECISIONS:
+        problems.append(f"--precision={config.precision!r}: must be one of "
+                        f"{', '.join(PRECISIONS)}")
+    if config.dataset == "shapes" and config.shape_sizes not in SHAPE_SIZES:
+        problems.append(f"shape_sizes={config.shape_sizes!r}: this run's shapes were drawn "
+                        "by an earlier renderer, no longer in shapes.py (it draws "
+                        f"{', '.join(SHAPE_SIZES)}' sizes)")
     if config.optimizer not in OPTIMIZERS:
         problems.append(f"--optimizer={config.optimizer!r}: must be one of "
                         f"{', '.join(OPTIMIZERS)}")

@@ -20,6 +20,9 @@ import shapes_figures
 from absl import flags
 
 figure_cli.define_sizes()
+flags.DEFINE_list("shapes_beside", [], "Other shapes folders (e.g. "
+                  "figures/shapes_small_sprites) whose kept runs join shapes_objectives.md "
+                  "as rows of their own.")
 flags.DEFINE_string("beside", "", "Another sweep's figures folder (its seeds.csv): each ball "
                     "run's row in recipes.md gets that sweep's mean for the same setting.")
 
@@ -30,7 +33,8 @@ def write(train_dir, figures_dir):
         sys.exit(f"create_metrics_table.py: --beside={beside} has no seeds.csv (give a "
                  "sweep's figures folder, e.g. figures/reproduce)")
     return (plots.metrics_table(train_dir, figures_dir, figure_cli.sizes(), beside or None)
-            + shapes_figures.objective_tables(train_dir, figures_dir, figure_cli.sizes()))
+            + shapes_figures.objective_tables(train_dir, figures_dir, figure_cli.sizes(),
+                                              flags.FLAGS.shapes_beside))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import numpy as np
 IMAGE_SIZES = {"balls": 32, "shapes": 64}
 DATASETS = tuple(IMAGE_SIZES)
 # The models each dataset's images fit (the ball models' layers are sized for 32x32).
-MODELS_FOR = {"balls": ("fully_connected", "conv", "all_conv"), "shapes": ("paper_fc",)}
+MODELS_FOR = {"balls": ("fully_connected", "conv", "all_conv"), "shapes": ("burgess", "paper_fc")}
 MODEL_NAMES = tuple(m for models in MODELS_FOR.values() for m in models)  # architecture.MODELS
 SAMPLERS = ("iid", "trajectory")  # data.py's ball samplers: independent, the original's
 

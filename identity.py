@@ -39,15 +39,40 @@ EVALUATION_CHECKS = {
         "two_balls": {"beta_vae": 0.383333333, "factor_vae": 0.333333333, "mig": 0.007695088,
                       "dci_disentanglement": 0.005698591, "dci_completeness": 0.009237062,
                       "dci_informativeness": 0.075, "sap": 0.0125},
+        # the first renderer's smaller shapes (shape_sizes "small")
         "shapes": {"beta_vae": 0.383333333, "factor_vae": 0.233333333, "mig": 0.014016378,
                    "dci_disentanglement": 0.008906312, "dci_completeness": 0.009267945,
-                   "dci_informativeness": 0.126666667, "sap": 0.023333333}},
+                   "dci_informativeness": 0.126666667, "sap": 0.023333333},
+        # the shapes at dSprites' sizes (from 6 December): the same scoring, other images
+        "shapes_dsprites_sizes": {
+            "beta_vae": 0.366666667, "factor_vae": 0.2, "mig": 0.018091637,
+            "dci_disentanglement": 0.006335798, "dci_completeness": 0.011393763,
+            "dci_informativeness": 0.18, "sap": 0.03}},
 }
 
 
+# Settings added after runs had been recorded, with the value those runs had where it
+# differs from today's default: {setting: (the datasets it applies to, value)}. The 2D
+# shapes' sizes became dSprites' on 6 December 2026; runs recorded before were drawn by the
+# first renderer, "small".
+RECORDED_BEFORE = {"shape_sizes": (("shapes",), "small")}
+
+
+def recorded(values):
+    """A recorded run's settings (a config.json's or a kept summary's dict) with those it
+    predates filled in as RECORDED_BEFORE says those runs had them."""
+    dataset = values.get("dataset", "balls")
+    missing = {k: v for k, (datasets, v) in RECORDED_BEFORE.items()
+               if k not in values and dataset in datasets}
+    return dict(values, **missing)
+
+
 def identity(config):
-    """The settings of a run (a Config's dict) that shape what it computes."""
-    return {k: v for k, v in config.items() if k not in NOT_IDENTITY}
+    """The settings of a run (a Config's dict) that shape what it computes: a setting of
+    RECORDED_BEFORE only for the datasets it applies to."""
+    dataset = config.get("dataset", "balls")
+    return {k: v for k, v in config.items() if k not in NOT_IDENTITY
+            and (k not in RECORDED_BEFORE or dataset in RECORDED_BEFORE[k][0])}
 
 
 def fingerprint(checkpoint_path):
@@ -72,7 +97,7 @@ def stale(summary, config, step, sizes, checkpoint=None, defaults=None):
         return (f"evaluated by protocol {summary.get('evaluation')}, not the current "
                 f"{EVALUATION}")
     mine = identity(config)
-    kept = identity(dict(defaults or {}, **summary.get("config", {})))
+    kept = identity(dict(defaults or {}, **recorded(summary.get("config", {}))))
     differ = sorted(k for k in set(mine) | set(kept) if mine.get(k) != kept.get(k))
     if differ:
         return "trained with other settings: " + ", ".join(

@@ -14,15 +14,15 @@ import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 from absl import app, flags, logging  # noqa: E402
 
 # No TensorFlow until the flags are known good: a bad one is refused at once.
-from config import (LR_SCHEDULES, OBJECTIVES, OPTIMIZERS, STRATEGIES, Config,  # noqa: E402
-                    output_dir_problem, validate, with_dataset_defaults)
+from config import (LR_SCHEDULES, OBJECTIVES, OPTIMIZERS, PRECISIONS, STRATEGIES,  # noqa: E402
+                    Config, output_dir_problem, validate, with_dataset_defaults)
 from datasets import DATASETS, MODEL_NAMES, SAMPLERS  # noqa: E402
 
 defaults = Config()
 flags.DEFINE_enum("model", defaults.model, sorted(MODEL_NAMES), "Encoder/decoder pair.")
 flags.DEFINE_enum("dataset", defaults.dataset, list(DATASETS),
                   "balls: the original's; shapes: the 2D shapes of Higgins et al. (dSprites' "
-                  "factors, rendered here; --model=paper_fc).")
+                  "factors and sizes, rendered here; --model=burgess or paper_fc).")
 flags.DEFINE_integer("num_balls", defaults.num_balls, "Balls per image.")
 flags.DEFINE_float("beta", defaults.beta, "Weight of the KL term.")
 flags.DEFINE_integer("hidden_size", defaults.hidden_size,
@@ -75,11 +75,15 @@ flags.DEFINE_float("c_max", defaults.c_max,
                    "--objective=annealed: the KL target C's final value, nats per image.")
 flags.DEFINE_integer("c_steps", defaults.c_steps,
                      "--objective=annealed: steps over which C rises to --c_max.")
+flags.DEFINE_enum("precision", defaults.precision, list(PRECISIONS),
+                  "float32, or mixed_bfloat16: bfloat16 matmuls and convs, float32 weights "
+                  "and loss (faster where the CPU has AVX512_BF16 or AMX).")
 FLAGS = flags.FLAGS
 
 
 def config_from_flags():
-    names = Config.__dataclass_fields__
+    # Every Config field is a flag, but the shapes' sizes: recorded, not chosen.
+    names = [n for n in Config.__dataclass_fields__ if n in FLAGS]
     return Config(**with_dataset_defaults({n: FLAGS[n].value for n in names},
                                           {n for n in names if FLAGS[n].present}))
 

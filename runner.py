@@ -126,7 +126,8 @@ _str_list = _list_of(str.strip, "names")
 
 
 def selected(args, config):
-    return ((args.models is None or config.model in args.models)
+    models = args.models or sweep.DEFAULT_MODELS.get(args.preset)
+    return ((models is None or config.model in models)
             and (args.num_balls is None or config.num_balls in args.num_balls)
             and (args.betas is None or config.beta in args.betas)
             and (args.objectives is None or config.objective in args.objectives))
@@ -134,8 +135,9 @@ def selected(args, config):
 
 def score_points(preset, config):
     """The steps at which a run of the preset is scored while it trains (its end is
-    scored by its summary): every sweep.SCORE_EVERY steps short of max_step."""
-    every = sweep.SCORE_EVERY.get(preset)
+    scored by its summary): every sweep.SCORE_EVERY_IMAGES images short of max_step."""
+    images = sweep.SCORE_EVERY_IMAGES.get(preset)
+    every = images // config.batch_size if images else 0
     return list(range(every, config.max_step, every)) if every else []
 
 
@@ -570,6 +572,8 @@ class Sweep:
                     f"--figures_dir={args.figures_dir}"]
             if args.preset == "quick" and script == "create_metrics_table.py":
                 argv += sweep.QUICK_TABLE
+            if args.preset == "shapes" and script == "create_metrics_table.py":
+                argv += ["--shapes_beside=" + ",".join(sweep.SHAPES_HISTORY)]
             code, last = self.execute("[figures]", argv,
                                       os.path.join(log_dir, script.replace(".py", ".log")))
             if code != 0:

@@ -10,17 +10,24 @@ once (737280 images):
                  last angle draw the same image
     x, y         32 values each, linspace(0, 1)
 
-Its images were drawn with a game framework whose heart outline and position-to-pixel
-mapping were never published; this renderer has the same factor structure, and these
-choices of its own:
-- every shape fits, at every orientation, in a disk of radius RADIUS * scale pixels:
-  the square has that disk as its circumcircle, the ellipse semi-axes RADIUS and
-  RADIUS / 2, the heart the classic curve (x^2 + y^2 - 1)^3 = x^2 y^3, centred on its
-  bounding box and scaled to touch the disk;
-- x and y move the centre from MARGIN to 64 - MARGIN pixels (x along columns, y down
-  the rows), so every shape stays inside the frame at every scale and orientation;
+Its images were drawn with a game framework (LOVE) whose heart outline and
+position-to-pixel mapping were never published. This renderer has the same factor
+structure and draws each shape at dSprites' sizes, as measured from the 320 frames of
+`dsprites.gif` in the dataset's repository (one factor varied at a time; the measured
+numbers are in tests/test_shapes.py):
+- square: side 19.2 * scale pixels (10, 12, ..., 20 pixels a side when axis-aligned on
+  the pixel grid, 364-372 pixels turned at scale 1);
+- ellipse: semi-axes 12.75 and 7.21 pixels times the scale, the long one along x at
+  orientation 0 (26x14 pixels, 286-294 of them, at scale 1);
+- heart: two discs of radius 5.1 whose centres are 4.65 pixels either side of the
+  shape's centre and 4.0 above it, joined by their tangents to a tip 8.9 below the
+  centre; the lobes up at orientation 0 (20x17 pixels, 219-232 of them, at scale 1);
+- x and y move the centre from 16 to 48 pixels (x along columns, y down the rows), as
+  dSprites' shapes move;
 - a pixel is white when its centre is inside the shape: binary, no anti-aliasing;
 - orientation turns the shape counter-clockwise as seen on screen.
+So, as in dSprites, the three shapes carry different amounts of ink at one scale (up to
+1.8x), which gives even a model that draws blobs a reason to code the shape.
 """
 
 import math
@@ -35,28 +42,24 @@ ORIENTATIONS = np.linspace(0.0, 2 * math.pi, 40)
 POSITIONS = np.linspace(0.0, 1.0, 32)
 FACTORS = ("shape", "scale", "orientation", "x", "y")
 FACTOR_SIZES = (len(SHAPES), len(SCALES), len(ORIENTATIONS), len(POSITIONS), len(POSITIONS))
-RADIUS = 11.0  # pixels: the disk every shape of scale 1 fits in
-MARGIN = RADIUS + 1.0  # pixels from the frame's edge to the nearest centre
+# Pixels, at scale 1 (measured from dsprites.gif; see the module's docstring).
+SQUARE_SIDE = 19.2
+ELLIPSE_AXES = (12.75, 7.21)  # semi-axes along the shape's own x and y
+HEART_LOBE_RADIUS, HEART_LOBE_X, HEART_LOBE_Y, HEART_TIP = 5.1, 4.65, 4.0, 8.9
+CENTRE_LOW, CENTRE_HIGH = 16.0, 48.0  # the centre's pixel coordinate at position 0 and 1
 
 
-def _heart_frame(samples=4001):
-    """(centre y, scale) that put the heart (x^2 + y^2 - 1)^3 <= x^2 y^3 in the unit
-    disk: its bounding box's centre, and the inverse of its farthest point's distance
-    from there. Its outline is found by bisection along rays from the origin (inside it;
-    the heart is star-shaped about it)."""
-    angles = np.linspace(0, 2 * math.pi, samples)
-    low, high = np.zeros(samples), np.full(samples, 2.0)
-    for _ in range(50):
-        r = (low + high) / 2
-        x, y = r * np.cos(angles), r * np.sin(angles)
-        inside = (x**2 + y**2 - 1) ** 3 - x**2 * y**3 <= 0
-        low, high = np.where(inside, r, low), np.where(inside, high, r)
-    xs, ys = low * np.cos(angles), low * np.sin(angles)
-    centre = (ys.max() + ys.min()) / 2
-    return centre, 1.0 / np.sqrt(xs**2 + (ys - centre) ** 2).max()
+def _heart_tangent():
+    """(x, y) of the point where the right lobe's outer tangent from the tip touches it,
+    with the lobes' centres at y = 0 and the tip at (0, -(HEART_TIP + HEART_LOBE_Y))."""
+    drop = HEART_TIP + HEART_LOBE_Y
+    to_tip = math.atan2(-drop, -HEART_LOBE_X)
+    angle = to_tip + math.acos(HEART_LOBE_RADIUS / math.hypot(HEART_LOBE_X, drop))
+    return (HEART_LOBE_X + HEART_LOBE_RADIUS * math.cos(angle),
+            HEART_LOBE_RADIUS * math.sin(angle))
 
 
-HEART_CENTRE, HEART_SCALE = _heart_frame()
+HEART_TANGENT = _heart_tangent()
 
 
 def factor_values(indices):
@@ -64,11 +67,11 @@ def factor_values(indices):
     with the centre in pixels)."""
     indices = tf.cast(indices, tf.int32)
     shape, scale, angle, x, y = tf.unstack(indices, axis=-1)
-    span = IMAGE_SIZE - 2 * MARGIN
+    span = CENTRE_HIGH - CENTRE_LOW
     scale = tf.gather(tf.constant(SCALES, tf.float32), scale)
     angle = tf.gather(tf.constant(ORIENTATIONS, tf.float32), angle)
-    cx = MARGIN + span * tf.gather(tf.constant(POSITIONS, tf.float32), x)
-    cy = MARGIN + span * tf.gather(tf.constant(POSITIONS, tf.float32), y)
+    cx = CENTRE_LOW + span * tf.gather(tf.constant(POSITIONS, tf.float32), x)
+    cy = CENTRE_LOW + span * tf.gather(tf.constant(POSITIONS, tf.float32), y)
     return shape, scale, angle, cx, cy
 
 
@@ -87,19 +90,28 @@ def render_values(shape, scale, angle, cx, cy):
     centres = tf.range(IMAGE_SIZE, dtype=tf.float32) + 0.5
     col = centres[None, None, :] - cx[:, None, None]  # [B, 1, 64]
     row = centres[None, :, None] - cy[:, None, None]  # [B, 64, 1]
-    size = (RADIUS * scale)[:, None, None]
+    size = scale[:, None, None]
     cos, sin = tf.cos(angle)[:, None, None], tf.sin(angle)[:, None, None]
     # Turn the pixel back by the shape's angle, counter-clockwise on screen (rows grow
-    # downwards, so "up" is -row), into the shape's own frame, in units of its disk.
+    # downwards, so "up" is -row), into the shape's own frame, in pixels at scale 1.
     u = (cos * col - sin * row) / size
     v = (-sin * col - cos * row) / size  # up is +v
-    square = tf.maximum(tf.abs(u), tf.abs(v)) <= 1 / math.sqrt(2)
-    ellipse = u**2 + (2 * v) ** 2 <= 1
-    hx, hy = u / HEART_SCALE, v / HEART_SCALE + HEART_CENTRE
-    heart = (hx**2 + hy**2 - 1) ** 3 - hx**2 * hy**3 <= 0
+    square = tf.maximum(tf.abs(u), tf.abs(v)) <= SQUARE_SIDE / 2
+    ellipse = (u / ELLIPSE_AXES[0]) ** 2 + (v / ELLIPSE_AXES[1]) ** 2 <= 1
+    heart = _heart(tf.abs(u), v - HEART_LOBE_Y)
     which = shape[:, None, None]
     inside = tf.where(which == 0, square, tf.where(which == 1, ellipse, heart))
     return tf.cast(inside, tf.float32)[..., None]
+
+
+def _heart(x, y):
+    """Inside the heart, for |x| and y in the lobes' frame (their centres at y = 0): in
+    a lobe, or below the lobes' centres inside the tangents from the tip."""
+    lobe = (x - HEART_LOBE_X) ** 2 + y**2 <= HEART_LOBE_RADIUS**2
+    drop = HEART_TIP + HEART_LOBE_Y
+    touch_x, touch_y = HEART_TANGENT
+    width = tf.minimum(touch_x, (y + drop) * touch_x / (drop + touch_y))
+    return lobe | ((y <= 0) & (y >= -drop) & (x <= width))
 
 
 # For evaluation outside the training step: measured on 2 cores, XLA renders 4096 images

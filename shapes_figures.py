@@ -24,7 +24,7 @@ import schedules
 import shapes
 import summaries
 from architecture import ACTIVE_STDDEV
-from sweep import PAPER_BETA_VAE_SCORE
+from sweep import PAPER_BETA_VAE_SCORE, REFERENCE_RECONSTRUCTION
 
 FACTORS = shapes.FACTORS
 SHAPE = FACTORS.index("shape")
@@ -42,11 +42,14 @@ DISENTANGLEMENT_LIB = ("disentanglement_lib publishes its dSprites scores for be
 
 
 def by_objective(found):
-    """{objective label: [summaries, by seed]}: beta runs first (by beta), then annealed."""
+    """{"<network>, <objective>": [summaries, by seed]}: burgess before paper_fc, each
+    network's beta runs first (by beta), then annealed."""
     groups = {}
-    for s in sorted(found, key=lambda s: (summaries.objective(s) != "beta", s["beta"],
+    for s in sorted(found, key=lambda s: (summaries.network_label(s),
+                                          summaries.objective(s) != "beta", s["beta"],
                                           s.get("seed", 0))):
-        groups.setdefault(summaries.objective_label(s), []).append(s)
+        label = f"{summaries.network_label(s)}, {summaries.objective_label(s)}"
+        groups.setdefault(label, []).append(s)
     return groups
 
 
@@ -256,9 +259,9 @@ def draw_along(curves, per_seed=None):
                 ax.plot(seed_xs, values, color=line.get_color(), lw=0.7, alpha=0.6)
         if key == "beta_vae":
             for beta, (score, err) in sorted(PAPER_BETA_VAE_SCORE.items()):
-                label = f"beta {beta:g}"
+                same = [c for label, c in colors.items() if label.endswith(f", beta {beta:g}")]
                 ax.errorbar([end * 1.04], [score], yerr=[err], marker="s", mfc="none", ms=9,
-                            ls="none", color=colors.get(label, "black"),
+                            ls="none", color=same[0] if len(same) == 1 else "black",
                             label=f"the paper, {'VAE' if beta == 1 else 'beta-VAE'} "
                                   f"(beta {beta:g}): {score:.2%}")
         ax.set_xlabel("training images (millions)")
@@ -355,7 +358,9 @@ def objective_rows(found):
     rows = []
     for label, runs in by_objective(found).items():
         row = {"objective": label, "seeds": " ".join(str(s.get("seed", 0)) for s in runs),
-               "images": runs[0]["step"] * runs[0]["config"]["batch_size"]}
+               "images": runs[0]["step"] * runs[0]["config"]["batch_size"],
+               "reference_reconstruction": REFERENCE_RECONSTRUCTION.get(
+                   (runs[0].get("model"), summaries.objective_label(runs[0])))}
         for key, _, _ in OBJECTIVE_SCORES:
             values = [_value(s, key) for s in runs]
             values = [v for v in values if v is not None]
@@ -399,13 +404,15 @@ def _number(value, digits=3):
 
 
 def objective_markdown(rows, per_run):
-    head = ["objective", "seeds", "images"] + [n for _, n, _ in OBJECTIVE_SCORES]
+    head = (["network, objective", "seeds", "images"] + [n for _, n, _ in OBJECTIVE_SCORES]
+            + ["disentangling-vae's reconstruction"])
     cells = [[r["objective"], r["seeds"], f"{r['images'] / 1e6:.1f}M"]
              + [_cell(r[k], r[k + "_sd"], len(r["seeds"].split()), d)
-                for k, _, d in OBJECTIVE_SCORES] for r in rows]
+                for k, _, d in OBJECTIVE_SCORES]
+             + [_number(r["reference_reconstruction"], 2)] for r in rows]
     paper = "; ".join(f"{'VAE' if b == 1 else 'beta-VAE'} (beta {b:g}) {s:.2%} +- {e:.1%}"
                       for b, (s, e) in sorted(PAPER_BETA_VAE_SCORE.items()))
-    run_head = ["objective", "seed", "step", "beta-VAE", "FactorVAE", "MIG",
+    run_head = ["network, objective", "seed", "step", "beta-VAE", "FactorVAE", "MIG",
                 "latent carrying shape", "its shape information", "shape from all latents",
                 "beta-VAE, each factor held fixed (" + "/".join(FACTORS) + ")"]
     run_cells = [[r["objective"], str(r["seed"]), str(r["step"])]
@@ -422,19 +429,28 @@ def objective_markdown(rows, per_run):
               "the shape from every latent together (chance 0.333), so a shape the code "
               "holds but spreads over several latents still shows. Each factor held fixed: "
               "the beta-VAE score's classifier's accuracy on the points where that factor "
-              "was the one held fixed (chance 0.2).\n"
+              "was the one held fixed (chance 0.2)."
+            + (" disentangling-vae's reconstruction: the last training loss of its "
+               "committed dSprites runs of the same network and recipe (30 passes): "
+               "VAE_dsprites and betaH_dsprites."
+               if any(r["reference_reconstruction"] for r in rows) else "")
+            + (" (small sprites): runs on this project's first renderer, whose shapes were "
+               "smaller than dSprites' (figures/shapes_small_sprites/)."
+               if any("(small sprites)" in r["objective"] for r in rows) else "") + "\n"
             + f"\nThe paper's beta-VAE score on 2D shapes (Higgins et al. 2017, Figure 6): "
               f"{paper}.\n\n{DISENTANGLEMENT_LIB}\n\n" + plots._render(run_head, run_cells))
 
 
 OBJECTIVE_COLUMNS = (("objective", "seeds", "images")
-                     + tuple(c for k, _, _ in OBJECTIVE_SCORES for c in (k, k + "_sd")))
+                     + tuple(c for k, _, _ in OBJECTIVE_SCORES for c in (k, k + "_sd"))
+                     + ("reference_reconstruction",))
 
 
-def objective_table(found, figures_dir):
-    """shapes_objectives.csv and .md: the shapes runs' scores per objective and per run,
-    beside the paper's; [] when there is no shapes run."""
-    found = _current_shapes(found)
+def objective_table(found, figures_dir, beside=()):
+    """shapes_objectives.csv and .md: the shapes runs' scores per network and objective and
+    per run, beside the paper's; [] when there is no shapes run. beside: summaries of
+    other folders' runs, shown as rows of their own (their network's label says which)."""
+    found = _current_shapes(list(found) + list(beside))
     if not found:
         return []
     rows = objective_rows(found)
@@ -451,8 +467,13 @@ def along_graphs(train_dir, figures_dir, sizes=None):
                                          sizes or summaries.table_sizes()), figures_dir)
 
 
-def objective_tables(train_dir, figures_dir, sizes=None):
+def objective_tables(train_dir, figures_dir, sizes=None, beside=()):
     """objective_table and along_table of the runs summaries.collect finds
-    (create_metrics_table.py)."""
-    found = summaries.collect(train_dir, figures_dir, sizes or summaries.table_sizes())
-    return objective_table(found, figures_dir) + along_table(found, figures_dir)
+    (create_metrics_table.py); the objective table also shows the runs kept in the
+    `beside` folders."""
+    sizes = sizes or summaries.table_sizes()
+    found = summaries.collect(train_dir, figures_dir, sizes)
+    others = [s for folder in beside
+              for s in summaries.collect(os.path.join(folder, summaries.RUNS_DIR, "none"),
+                                         folder, sizes)]
+    return objective_table(found, figures_dir, others) + along_table(found, figures_dir)

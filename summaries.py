@@ -346,6 +346,14 @@ def objective_label(summary):
     return f"beta {summary['beta']:g}"
 
 
+def network_label(summary):
+    """A shapes run's network, and the renderer's sizes when they were not dSprites':
+    "burgess", "paper_fc (small sprites)"."""
+    config = identity.recorded(summary.get("config", {}))
+    small = config.get("shape_sizes") == "small"
+    return summary.get("model", config.get("model", "?")) + (" (small sprites)" if small else "")
+
+
 def config_label(config):
     """objective_label of the run a Config describes."""
     return objective_label({"config": dataclasses.asdict(config), "beta": config.beta})

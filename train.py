@@ -85,6 +85,8 @@ class Trainer:
             raise ValueError(f"--batch_size={config.batch_size} does not split over "
                              f"{self.replicas} replicas")
         keras.utils.set_random_seed(config.seed)
+        # Process-wide: main.py trains one run per process.
+        keras.mixed_precision.set_global_policy(config.precision)
         with self.strategy.scope():
             self.model = model_for(config)
             self.optimizer = make_optimizer(config.optimizer, config.lr)

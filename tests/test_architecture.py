@@ -46,8 +46,8 @@ def test_shapes_latents_and_parameters(model, h, latents):
 
 
 def test_registry_has_the_three_models_and_refuses_others():
-    # the original's three, and the paper's 2D-shapes network
-    assert set(MODELS) == {"fully_connected", "conv", "all_conv", "paper_fc"}
+    # the original's three, and two for the 2D shapes: the paper's and Burgess et al.'s
+    assert set(MODELS) == {"fully_connected", "conv", "all_conv", "paper_fc", "burgess"}
     with pytest.raises(ValueError, match="unknown model"):
         build_model("resnet", 10)
 

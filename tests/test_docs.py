@@ -46,9 +46,9 @@ def table_with(path, header_start):
 @pytest.mark.parametrize("doc, generated, which", [
     ("docs/reproduce.md", "figures/reproduce/seeds.md", None),
     ("docs/quick.md", "figures/quick/metrics.md", None),
-    ("docs/shapes.md", "figures/shapes/shapes_objectives.md", None),
-    ("docs/shapes.md", "figures/shapes/shapes_along.md", None),
-    ("README.md", "figures/shapes/shapes_objectives.md", 0),
+    ("docs/shapes.md", "figures/shapes_small_sprites/shapes_objectives.md", None),
+    ("docs/shapes.md", "figures/shapes_small_sprites/shapes_along.md", None),
+    ("README.md", "figures/shapes_small_sprites/shapes_objectives.md", 0),
 ])
 def test_a_pasted_table_is_the_generated_one(doc, generated, which):
     """Every table of the generated file (or only its table number `which`) is in doc."""

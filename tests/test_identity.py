@@ -59,7 +59,7 @@ def _protocol_encoder(images):
 def _protocol_scores():
     out = {}
     for name, dataset, num_balls in (("one_ball", "balls", 1), ("two_balls", "balls", 2),
-                                     ("shapes", "shapes", 1)):
+                                     ("shapes_dsprites_sizes", "shapes", 1)):
         scores = metrics.evaluate(_protocol_encoder, num_balls, seed=0, dataset=dataset,
                                   **identity.EVALUATION_CHECK_SIZES)
         out[name] = {k: round(scores[k], 9) for k in identity.EVALUATION_CHECK_KEYS}
@@ -102,3 +102,31 @@ def test_a_summary_from_before_a_setting_existed_ran_with_its_default():
     assert identity.stale(old, me, 300, None, defaults=DEFAULTS) is None
     annealed = dataclasses.asdict(dataclasses.replace(run, objective="annealed"))
     assert "objective" in identity.stale(old, annealed, 300, None, defaults=DEFAULTS)
+
+
+def test_shapes_recorded_before_their_sizes_were_dsprites_were_drawn_small():
+    """A kept shapes run without shape_sizes was drawn by the first renderer: it does not
+    answer for a run at dSprites' sizes, cannot be resumed, and a ball run is unaffected."""
+    from config import DEFAULTS, validate
+    shapes_run = Config(model="burgess", dataset="shapes", sampler="iid", max_step=300)
+    old = _summary(shapes_run, 300)
+    del old["config"]["shape_sizes"]
+    me = dataclasses.asdict(shapes_run)
+    assert "shape_sizes='small' (now 'dsprites')" in identity.stale(old, me, 300, None,
+                                                                   defaults=DEFAULTS)
+    assert identity.stale(_summary(shapes_run, 300), me, 300, None, defaults=DEFAULTS) is None
+    loaded = Config.from_dict(old["config"])
+    assert loaded.shape_sizes == "small"
+    assert any("earlier renderer" in p for p in validate(loaded))
+    balls = Config(model="conv", max_step=300)
+    old_balls = _summary(balls, 300)
+    del old_balls["config"]["shape_sizes"], old_balls["config"]["precision"]
+    assert identity.stale(old_balls, dataclasses.asdict(balls), 300, None,
+                          defaults=DEFAULTS) is None
+    assert Config.from_dict(old_balls["config"]) == balls
+
+
+def test_precision_is_part_of_a_runs_identity():
+    run = Config(model="burgess", dataset="shapes", sampler="iid", max_step=300)
+    bf16 = dataclasses.asdict(dataclasses.replace(run, precision="mixed_bfloat16"))
+    assert "precision" in identity.stale(_summary(run, 300), bf16, 300, None)

@@ -41,6 +41,17 @@ TABLE = {
                     ("deconv", 3, 1, 8, "elu"), ("deconv", 3, 2, 1, None)],
         "latent": lambda h: (4, 4, h),
     },
+    # Burgess et al.'s network for 64x64 shapes, as disentangling-vae builds it: 4x4
+    # kernels, stride 2, padding 1 (SAME here), ReLU.
+    "burgess": {
+        "encoder": [("conv", 4, 2, 32, "relu")] * 4 + [
+            ("flatten",), ("fc", 256, "relu"), ("fc", 256, "relu"), ("fc", "2h", None)],
+        "decoder": [("fc", 256, "relu"), ("fc", 256, "relu"), ("fc", 512, "relu"),
+                    ("reshape", (4, 4, 32))] + [("deconv", 4, 2, 32, "relu")] * 3 + [
+            ("deconv", 4, 2, 1, None)],
+        "latent": lambda h: (h,),
+        "image_size": 64,
+    },
 }
 
 
@@ -114,12 +125,16 @@ def forward(layers, weights, x, h):
             x = deconv2d(x, kernel, layer[2]) + bias
         if activation == "elu":
             x = elu(x)
+        elif activation == "relu":
+            x = np.maximum(x, 0)
     return x
 
 
-@pytest.mark.parametrize("name,h", [("fully_connected", 3), ("conv", 5), ("all_conv", 2)])
+@pytest.mark.parametrize("name,h", [("fully_connected", 3), ("conv", 5), ("all_conv", 2),
+                                    ("burgess", 4)])
 def test_numpy_forward_pass_from_the_table_matches_the_model(name, h):
-    model = build_model(name, h, weight_init=0.1)
+    size = TABLE[name].get("image_size", 32)
+    model = build_model(name, h, weight_init=0.1, image_size=size)
     rng = np.random.default_rng(0)
     # Weights large enough that every nonlinearity matters (at init most are tiny).
     for part in (model.encoder, model.decoder):
@@ -130,7 +145,7 @@ def test_numpy_forward_pass_from_the_table_matches_the_model(name, h):
                     np.prod(kernel.shape[:2]) * kernel.shape[3])
                 layer.set_weights([rng.normal(0, 1.5 / np.sqrt(fan_in), kernel.shape),
                                    rng.normal(0, 0.3, bias.shape)])
-    images = rng.uniform(size=(4, 32, 32, 1)).astype(np.float32)
+    images = rng.uniform(size=(4, size, size, 1)).astype(np.float32)
     mean, log_var = (t.numpy() for t in model.encode(images))
     z = rng.normal(size=mean.shape).astype(np.float32)
     logits = model.decode(z).numpy()
@@ -146,6 +161,21 @@ def test_numpy_forward_pass_from_the_table_matches_the_model(name, h):
     assert next(weights, None) is None  # every weight used, none missing
     np.testing.assert_allclose(logits, decoded.reshape(logits.shape), rtol=1e-4, atol=1e-4)
     assert np.abs(logits).mean() > 0.1  # a forward pass that means something
+
+
+def test_burgess_initial_weights_are_he_uniform_with_zero_biases():
+    """disentangling-vae's init for its ReLU layers: Kaiming uniform, bound sqrt(6 / fan_in),
+    where PyTorch's fan_in of a transposed conv is its outputs x kernel area, as Keras's
+    (kernel [k, k, outputs, inputs]): every kernel's fan_in is its shape but the last."""
+    tf.keras.utils.set_random_seed(2)
+    layers = weighted_layers(build_model("burgess", 10, image_size=64))
+    assert len(layers) == 14  # 4 convs, 3 fc | 3 fc, 4 transposed convs
+    for kernel, bias in layers:
+        bound = np.sqrt(6 / np.prod(kernel.shape[:-1]))
+        assert np.abs(kernel).max() <= bound
+        # a uniform on [-bound, bound] has stddev bound / sqrt(3)
+        assert kernel.std() == pytest.approx(bound / np.sqrt(3), rel=0.1), kernel.shape
+        assert not bias.any()
 
 
 @pytest.mark.parametrize("name", ["fully_connected", "conv", "all_conv"])

@@ -314,22 +314,27 @@ def test_a_failure_is_reported_under_the_command_that_failed(run, monkeypatch, t
         0 if failing == "main.py" else 1)
 
 
-def test_the_shapes_preset_trains_the_papers_network_at_beta_1_and_4(run, monkeypatch,
-                                                                     tmp_path):
+def test_the_shapes_preset_trains_burgess_and_the_papers_network_when_named(run, monkeypatch,
+                                                                          tmp_path):
     fake = _sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
     trained = fake.trained()
     ends = [a for a in trained if not any(x.startswith("--stop_at=") for x in a)]
     assert len(ends) == 6  # beta 4, beta 1 and annealed, two seeds
-    assert all("--dataset=shapes" in a and "--model=paper_fc" in a
-               and "--optimizer=adagrad" in a for a in trained)
+    assert all("--dataset=shapes" in a and "--model=burgess" in a and "--optimizer=adam" in a
+               and "--batch_size=64" in a for a in trained)
     assert sorted(a[4] for a in ends) == ["--beta=1.0"] * 4 + ["--beta=4.0"] * 2
     assert sum("--objective=annealed" in a for a in ends) == 2
     dirs = sorted(os.listdir(tmp_path / "ck"))
-    assert "ts_dataset_shapes_model_paper_fc_beta_4.0_seed_1" in dirs
-    assert "ts_dataset_shapes_model_paper_fc_annealed_gamma_1000.0_c_25.0_seed_1" in dirs
+    assert "ts_dataset_shapes_model_burgess_beta_4.0_seed_1" in dirs
+    assert "ts_dataset_shapes_model_burgess_annealed_gamma_1000.0_c_25.0_seed_1" in dirs
     scripts = [a for a, _ in fake.calls if "main.py" not in a[1]]
     assert sum("--progress" in a for a in scripts) == 6
     assert [a[1] for a in scripts[-2:]] == ["create_metrics_table.py", "create_score_graph.py"]
+    # the kept runs of the first renderer join its objective table
+    assert "--shapes_beside=figures/shapes_small_sprites" in scripts[-2]
+    paper = _sweep(run, monkeypatch, tmp_path, "--shapes", "--models=paper_fc").trained()
+    assert paper and all("--model=paper_fc" in a and "--optimizer=adagrad" in a
+                         for a in paper)
 
 
 def test_the_time_line_names_the_models_and_seeds_the_sweep_ran(run, monkeypatch,
@@ -337,7 +342,7 @@ def test_the_time_line_names_the_models_and_seeds_the_sweep_ran(run, monkeypatch
     for _ in range(2):  # the time over invocations is printed from the second on
         _sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
     line = [l for l in capsys.readouterr().out.splitlines() if "invocations" in l][-1]
-    assert "paper_fc" in line and "seed 0" in line and "seed 1" in line
+    assert "burgess" in line and "seed 0" in line and "seed 1" in line
     assert not any(m in line for m in sweep.MODELS)  # the ball models were not run
 
 
@@ -371,7 +376,8 @@ def test_shapes_runs_are_scored_along_the_way_and_a_resume_repeats_no_point(
         run, monkeypatch, tmp_path):
     fake = FakeExecute()
     monkeypatch.setattr(run.Sweep, "execute", _fake_points(fake, tmp_path / "figs"))
-    argv = ["--shapes", "--betas=4.0", "--objectives=beta", "--train_dir",
+    argv = ["--shapes", "--models=paper_fc", "--betas=4.0", "--objectives=beta",
+            "--train_dir",
             str(tmp_path / "ck" / "ts"), "--figures_dir", str(tmp_path / "figs")]
     assert run.main(argv) == 0
     # trained to each point in turn, scored there, then to the end and summarized
@@ -409,7 +415,8 @@ def test_a_run_trained_afresh_says_whether_it_repeats_the_set_aside_points(
     fake = FakeExecute()
     monkeypatch.setattr(run.Sweep, "execute", _fake_points(
         fake, tmp_path / "figs", lambda step: f"{arithmetic['kind']}{step}"))
-    argv = ["--shapes", "--betas=4.0", "--objectives=beta", "--train_dir",
+    argv = ["--shapes", "--models=paper_fc", "--betas=4.0", "--objectives=beta",
+            "--train_dir",
             str(tmp_path / "ck" / "ts"), "--figures_dir", str(tmp_path / "figs")]
     name = "ts_dataset_shapes_model_paper_fc_beta_4.0"
     assert run.main(argv) == 0
@@ -435,17 +442,28 @@ def test_a_run_trained_afresh_says_whether_it_repeats_the_set_aside_points(
 
 def test_the_shapes_preset_is_the_references_length_with_the_annealed_objective():
     planned = sweep.plan("shapes", "ck/ts", (0,))
-    assert [(c.beta, c.objective) for c, _ in planned] == [
-        (4.0, "beta"), (1.0, "beta"), (1.0, "annealed")]
+    # the beta runs first, then the annealed ones; burgess before paper_fc in each
+    assert [(c.model, c.beta, c.objective) for c, _ in planned] == [
+        ("burgess", 4.0, "beta"), ("burgess", 1.0, "beta"), ("paper_fc", 4.0, "beta"),
+        ("paper_fc", 1.0, "beta"), ("burgess", 1.0, "annealed"), ("paper_fc", 1.0, "annealed")]
+    planned = sorted(planned, key=lambda p: p[0].model)  # stable: each model's in order
     assert {c.max_step * c.batch_size for c, _ in planned} == {19_200_000}
-    annealed = planned[-1][0]
-    assert (annealed.gamma, annealed.c_max, annealed.c_steps * annealed.batch_size) == (
-        1000.0, 25.0, 6_400_000)
-    # the same network and optimizer as the beta runs, at the rate that did not diverge
-    assert (annealed.model, annealed.optimizer, annealed.lr) == ("paper_fc", "adagrad", 3e-3)
-    assert {c.lr for c, _ in planned[:2]} == {1e-2}
-    assert len(runner.score_points("shapes", annealed)) >= 10
-    assert runner.score_points("reproduce", annealed) == []
+    burgess, paper = planned[:3], planned[3:]
+    # disentangling-vae's recipe: Adam 5e-4, batch 64, the KL weight ramped over 10000 steps
+    assert {(c.optimizer, c.lr, c.batch_size) for c, _ in burgess} == {("adam", 5e-4, 64)}
+    assert [c.kl_warmup_steps for c, _ in burgess] == [10000, 10000, 0]
+    for (annealed, _), (optimizer, lr) in ((burgess[-1], ("adam", 5e-4)),
+                                          (paper[-1], ("adagrad", 3e-3))):
+        assert (annealed.gamma, annealed.c_max, annealed.c_steps * annealed.batch_size) == (
+            1000.0, 25.0, 6_400_000)
+        # the same network and optimizer as the beta runs (paper_fc: at the rate that did
+        # not diverge)
+        assert (annealed.optimizer, annealed.lr) == (optimizer, lr)
+        # scored every 1.6M images along the way
+        points = runner.score_points("shapes", annealed)
+        assert points[0] * annealed.batch_size == 1_600_000 and len(points) == 11
+    assert {c.lr for c, _ in paper[:2]} == {1e-2}
+    assert runner.score_points("reproduce", paper[-1][0]) == []
 
 
 def test_the_faithful_sweep_scores_each_run_as_it_finishes(run, monkeypatch, tmp_path):

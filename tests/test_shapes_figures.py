@@ -88,17 +88,18 @@ def test_scores_along_training_per_objective(tmp_path):
              _keep(figures, _config(1.0, 0), [0.6, 0.6, 0.6]),
              _keep(figures, _config(1.0, 0, "annealed"), [0.4, 0.8])]
     groups = shapes_figures.by_objective(found)
-    assert list(groups) == ["beta 1", "beta 4", "annealed (gamma 1000, C_max 25)"]
+    assert list(groups) == ["paper_fc, beta 1", "paper_fc, beta 4",
+                            "paper_fc, annealed (gamma 1000, C_max 25)"]
     progress = {s["run"]: summaries.read_progress(figures, s["run"]) for s in found}
     per_seed = shapes_figures.seed_lines(groups, progress)
     curves = shapes_figures.along(per_seed)
-    xs, mean, sd, seeds = curves["beta 4"]["beta_vae"]
+    xs, mean, sd, seeds = curves["paper_fc, beta 4"]["beta_vae"]
     np.testing.assert_allclose(xs, [1.6, 3.2, 4.8])  # millions of images (12500 x 128)
     np.testing.assert_allclose(mean, [0.6, 0.8, 0.95])
     np.testing.assert_allclose(sd, np.std([[0.5, 0.7], [0.7, 0.9], [0.9, 1.0]], 1, ddof=1))
     assert seeds == [2, 2, 2]
-    assert len(curves["annealed (gamma 1000, C_max 25)"]["mig"][0]) == 2
-    lines = per_seed["beta 4"]["beta_vae"]
+    assert len(curves["paper_fc, annealed (gamma 1000, C_max 25)"]["mig"][0]) == 2
+    lines = per_seed["paper_fc, beta 4"]["beta_vae"]
     assert [seed for seed, _, _ in lines] == [0, 1]
     np.testing.assert_allclose(lines[1][1], [1.6, 3.2, 4.8])
     np.testing.assert_allclose(lines[1][2], [0.7, 0.9, 1.0])  # seed 1's own, not the mean
@@ -126,16 +127,16 @@ def test_the_objective_table_against_the_paper(tmp_path):
              dict(_keep(figures, _config(1.0, 2), [0.6]), stale="evaluation protocol 2")]
     written = shapes_figures.objective_table(found, figures)
     rows = {r["objective"]: r for r in csv.DictReader(open(written[0]))}
-    assert sorted(rows) == ["beta 1", "beta 4"]  # the stale run left out
-    assert rows["beta 4"]["seeds"] == "0 1"
-    assert float(rows["beta 4"]["beta_vae"]) == pytest.approx(0.8)
-    assert float(rows["beta 4"]["beta_vae_sd"]) == pytest.approx(np.std([0.9, 0.7], ddof=1))
-    assert float(rows["beta 1"]["shape_information"]) == pytest.approx(0.2)
-    assert float(rows["beta 1"]["shape_accuracy"]) == pytest.approx(0.5)
+    assert sorted(rows) == ["paper_fc, beta 1", "paper_fc, beta 4"]  # the stale run left out
+    assert rows["paper_fc, beta 4"]["seeds"] == "0 1"
+    assert float(rows["paper_fc, beta 4"]["beta_vae"]) == pytest.approx(0.8)
+    assert float(rows["paper_fc, beta 4"]["beta_vae_sd"]) == pytest.approx(np.std([0.9, 0.7], ddof=1))
+    assert float(rows["paper_fc, beta 1"]["shape_information"]) == pytest.approx(0.2)
+    assert float(rows["paper_fc, beta 1"]["shape_accuracy"]) == pytest.approx(0.5)
     text = open(written[1]).read()
-    assert "| beta 4 | 0 1 | 1.6M | 0.800 +- 0.141 |" in text  # the runs' own length
+    assert "| paper_fc, beta 4 | 0 1 | 1.6M | 0.800 +- 0.141 |" in text  # the runs' own length
     assert "61.58%" in text and "99.23%" in text and "disentanglement_lib" in text
-    assert ("| beta 4 | 1 | 12500 | 0.700 | 0.350 | 0.100 | z3 | 0.200 | 0.500 | "
+    assert ("| paper_fc, beta 4 | 1 | 12500 | 0.700 | 0.350 | 0.100 | z3 | 0.200 | 0.500 | "
             "0.50/0.25/-/0.70/1.00 |") in text
     assert "(shape/scale/orientation/x/y)" in text
 
@@ -215,3 +216,20 @@ def test_reconstructions_show_each_shape_and_what_the_model_draws():
     assert [ax.get_title(loc="left") for ax in axes[0, ::3]] == list(shapes.SHAPES)
     assert not np.array_equal(inputs[0], inputs[3])  # a square is not an ellipse
     plots.plt.close(fig)
+
+
+def test_the_objective_table_puts_the_networks_side_by_side_with_the_reference(tmp_path):
+    """burgess's rows carry disentangling-vae's reconstruction; runs recorded before the
+    shapes took dSprites' sizes (no shape_sizes in their config) are named so."""
+    figures = str(tmp_path)
+    burgess = dataclasses.replace(_config(4.0, 0), model="burgess")
+    mine = dict(_keep(figures, burgess, [0.9]), model="burgess")
+    old = _keep(figures, _config(4.0, 0), [0.7])
+    del old["config"]["shape_sizes"]
+    written = shapes_figures.objective_table([mine], figures, beside=[old])
+    rows = {r["objective"]: r for r in csv.DictReader(open(written[0]))}
+    assert sorted(rows) == ["burgess, beta 4", "paper_fc (small sprites), beta 4"]
+    assert float(rows["burgess, beta 4"]["reference_reconstruction"]) == 35.61
+    assert rows["paper_fc (small sprites), beta 4"]["reference_reconstruction"] == ""
+    text = open(written[1]).read()
+    assert "disentangling-vae's reconstruction" in text and "| 35.61 |" in text

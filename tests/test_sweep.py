@@ -218,7 +218,7 @@ def test_run_time_of_the_shapes_runs_by_their_model():
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "figures", "shapes_4500_steps", "sweep_time.csv")
     configs = [c for c, _ in sweep.plan("shapes", "./checkpoints/shapes/train_store",
-                                        (0, 1, 2))]
+                                        (0, 1, 2)) if c.model == "paper_fc"]
     names = runner.run_names(configs, model="paper_fc")
     assert len(names) == len(configs) and not any("_num_balls_" in n for n in names)
     model_time = runner.run_time(path, names)[0]
