@@ -12,6 +12,7 @@ import datetime
 import math
 import os
 import queue
+import shlex
 import shutil
 import signal
 import subprocess
@@ -20,6 +21,7 @@ import threading
 import time
 
 import identity
+import slurm
 import summaries
 import sweep
 from config import DEFAULTS
@@ -50,7 +52,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv):
     """(args, the flags after -- for every main.py call)."""
-    parser = _Parser(prog="./run", description=DESCRIPTION,
+    parser = _Parser(prog="./run", description=DESCRIPTION, allow_abbrev=False,
                      epilog="Flags after -- go to every main.py call, e.g. ./run -- "
                      "--max_step=5000. Re-running skips finished runs and resumes the "
                      "others.")
@@ -89,11 +91,34 @@ def parse_args(argv):
                         "./checkpoints/<preset>/train_store; faithful: "
                         "./checkpoints/train_store)")
     parser.add_argument("--figures_dir", help="default figures/<preset>; faithful: figures")
+    cluster = parser.add_argument_group(
+        "SLURM", "--slurm submits the runs that are not finished as one sbatch array job "
+        "(a task per run, in the plan's order) instead of running them here; ./run with "
+        "the same flags afterwards scores them and draws the figures")
+    cluster.add_argument("--slurm", action="store_true",
+                         help="submit the plan to SLURM (with --dry-run: print the script)")
+    cluster.add_argument("--partition", help="sbatch --partition")
+    cluster.add_argument("--time", dest="time_limit", help="sbatch --time, per task (e.g. 8:00:00)")
+    cluster.add_argument("--gpus_per_task", type=int, default=0,
+                         help="sbatch --gres=gpu:N for each task (default 0: CPU only)")
+    cluster.add_argument("--cpus_per_task", type=int, default=1,
+                         help="sbatch --cpus-per-task, and each CPU task's TensorFlow "
+                         "threads (default 1: a conv step is as fast on one core as on two)")
+    cluster.add_argument("--sbatch_args", type=shlex.split, default=[],
+                         help="more sbatch options, quoted, e.g. \"--account=me --qos=long\"")
     extra = []
     if "--" in argv:
         i = argv.index("--")
         argv, extra = argv[:i], argv[i + 1:]
     args = parser.parse_args(argv)
+    args.argv = list(argv)
+    if not args.slurm and any(a.startswith(("--partition", "--time", "--gpus_per_task",
+                                            "--cpus_per_task", "--sbatch_args"))
+                              for a in argv):
+        parser.error("--partition, --time, --gpus_per_task, --cpus_per_task and "
+                     "--sbatch_args go with --slurm")
+    if args.cpus_per_task < 1 or args.gpus_per_task < 0:
+        parser.error("--cpus_per_task must be >= 1 and --gpus_per_task >= 0")
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs={args.jobs}: must be >= 1")
     args.preset = ("quick" if args.quick else "reproduce" if args.reproduce
@@ -498,8 +523,7 @@ class Sweep:
             return train, code, last
         if self.stopping:
             return train, None, last
-        point = [python(), "create_run_summary.py", f"--run_dir={config.run_dir}",
-                 f"--figures_dir={self.args.figures_dir}", "--point"] + sweep.POINT_SIZES
+        point = self.point_command(config)
         code, last = self.execute(tag, point, os.path.join(log_dir, name + ".points.log"), gpu)
         if code != 0:
             self.timing("interrupted" if self.stopping else "point failed", name,
@@ -513,6 +537,69 @@ class Sweep:
                         "not the set-aside training's checkpoint (other arithmetic: "
                         "another kind of machine, library or code)"))
         return None
+
+    def point_command(self, config, interpreter=None):
+        """Scores the run's newest checkpoint as a point along training."""
+        return [interpreter or python(), "create_run_summary.py", f"--run_dir={config.run_dir}",
+                f"--figures_dir={self.args.figures_dir}", "--point"] + sweep.POINT_SIZES
+
+    def slurm_tasks(self, planned):
+        """[(run name, [argv, ...])] of the runs to train on SLURM: those not finished here
+        (nor answered for by a kept summary, with --reuse). A task trains to each point
+        along training that is ahead of its run and not kept, scores it, then trains to
+        the end; main.py resumes from the newest checkpoint."""
+        args, interpreter = self.args, sys.executable
+        threads = [] if args.gpus_per_task else [f"--threads={args.cpus_per_task}"]
+        tasks = []
+        for config, argv in planned:
+            if slurm.finished(config) or self.reusable(config):
+                continue
+            name = os.path.basename(config.run_dir)
+            train = [interpreter] + argv[1:] + threads
+            kept = summaries.progress_steps(args.figures_dir, name)
+            at = slurm.newest_step(config.run_dir)
+            commands = []
+            for step in score_points(args.preset, config):
+                if step > at and step not in kept:
+                    commands += [train + [f"--stop_at={step}"],
+                                 self.point_command(config, interpreter)]
+            tasks.append((name, commands + [train]))
+        return tasks
+
+    def submit_to_slurm(self, planned):
+        """Writes the array job of the runs not yet finished and submits it (prints it,
+        with --dry-run); says what to run when it is done."""
+        args = self.args
+        tasks = self.slurm_tasks(planned)
+        after = "./run " + " ".join(
+            shlex.quote(a) for a in _without_slurm(args.argv)
+            + (["--"] + self.extra if self.extra else []))
+        if not tasks:
+            self.say(f"every planned run is finished here: `{after}` scores them and draws "
+                     "the figures")
+            return 0
+        base = os.path.dirname(args.train_dir) or "."
+        name = f"betavae-{args.preset}"
+        text = slurm.array_script(
+            tasks, ROOT, os.path.abspath(os.path.join(base, "logs")), name, args.partition,
+            args.time_limit, args.gpus_per_task, args.cpus_per_task, args.sbatch_args)
+        if args.dry_run:
+            print(text, end="", flush=True)
+            return 0
+        os.makedirs(os.path.join(base, "logs"), exist_ok=True)
+        path = slurm.write_script(text, os.path.join(base, slurm.SCRIPT_DIR), name)
+        try:
+            job = slurm.submit(path)
+        except RuntimeError as e:
+            sys.exit(f"./run: {e}")
+        self.say(f"submitted array job {job}: {len(tasks)} task(s), one per run not finished "
+                 f"({len(planned) - len(tasks)} finished, left out); script {path}, task "
+                 f"logs {os.path.join(base, 'logs', name)}-{job}_<task>.log")
+        self.say(f"when it is done (squeue -j {job} shows nothing): `{after}` scores the runs "
+                 "and draws the figures; a task that failed or was cancelled resumes from "
+                 f"its checkpoint when `./run {' '.join(shlex.quote(a) for a in args.argv)}` "
+                 "submits the array again")
+        return 0
 
     def _job_thread(self, resources, need, gpu, tag, argv, config, log_dir, to_train,
                     skipped):
@@ -609,6 +696,8 @@ class Sweep:
             sys.exit(f"./run: {e}")
         if not planned:
             sys.exit("./run: --models/--num_balls/--betas select no run")
+        if args.slurm:
+            return self.submit_to_slurm(planned)
         share = shares(args, [c.model for c, _ in planned])
         cores, on_gpus = os.cpu_count() or 1, bool(visible_gpus())
         commands = [a + ([] if on_gpus or k == 1 else [f"--threads={max(1, cores // k)}"])
@@ -635,6 +724,22 @@ class Sweep:
         for argv, code, last in failures:
             self.say(f"FAILED (exit {code}): {sweep.shell_line(argv)}\n    {last}")
         return 1 if failures else 0
+
+
+def _without_slurm(argv):
+    """./run's arguments less --slurm and its options (what draws the figures after)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        name = a.split("=", 1)[0]
+        if name in ("--slurm", "--partition", "--time", "--gpus_per_task", "--cpus_per_task",
+                    "--sbatch_args", "--dry-run"):
+            skip = "=" not in a and name not in ("--slurm", "--dry-run")
+            continue
+        out.append(a)
+    return out
 
 
 def main(argv):

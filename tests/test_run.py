@@ -10,6 +10,7 @@ import dataclasses
 import datetime
 import json
 import os
+import sys
 import threading
 import time
 
@@ -481,3 +482,48 @@ def test_the_faithful_sweep_scores_each_run_as_it_finishes(run, monkeypatch, tmp
                                 "--num_balls=1").calls]
     trained = fake.trained()
     assert all("--max_step" not in " ".join(a) for a in trained)  # the original's commands
+
+
+def test_the_slurm_script_has_a_task_per_unfinished_run_and_its_points(run, tmp_path,
+                                                                        capsys):
+    """--slurm --dry-run prints the array script: one task per run not finished, in the
+    plan's order; a shapes run trains to each point ahead of it, scores it, then ends."""
+    argv = ["--shapes", "--betas=4.0,1.0", "--objectives=beta", "--slurm", "--dry-run",
+            "--partition=gpu", "--gpus_per_task=1", "--time=8:00:00",
+            "--sbatch_args=--account=me --qos=long",
+            "--train_dir", str(tmp_path / "ck" / "ts"), "--figures_dir", str(tmp_path / "f")]
+    # beta 4 already finished here: left out
+    done = tmp_path / "ck" / "ts_dataset_shapes_model_burgess_beta_4.0"
+    done.mkdir(parents=True)
+    (done / "config.json").write_text("{}")
+    (done / "ckpt-300000.index").write_text("")
+    assert run.main(argv) == 0
+    script = capsys.readouterr().out
+    for line in ("#SBATCH --array=0-0", "#SBATCH --partition=gpu", "#SBATCH --time=8:00:00",
+                 "#SBATCH --gres=gpu:1", "#SBATCH --account=me", "#SBATCH --qos=long",
+                 f"#SBATCH --chdir={ROOT}"):
+        assert line in script.splitlines(), line
+    task = script.split("0)  # ")[1]
+    assert task.startswith("ts_dataset_shapes_model_burgess_beta_1.0\n")
+    stages = task.split("&&")
+    assert len(stages) == 2 * 11 + 1  # 11 points, each trained to and scored; the end
+    assert "--stop_at=25000" in stages[0] and "--point" in stages[1]
+    assert "--stop_at" not in stages[-1] and "main.py" in stages[-1]
+    assert f"{sys.executable} main.py" in stages[0]  # the interpreter that ran ./run
+    assert "--threads" not in task  # GPUs: no CPU thread count
+    # a run half done resumes: points behind its checkpoint are not trained to again
+    half = tmp_path / "ck" / "ts_dataset_shapes_model_burgess_beta_1.0"
+    half.mkdir()
+    (half / "config.json").write_text("{}")
+    (half / "ckpt-60000.index").write_text("")
+    assert run.main(argv) == 0
+    stages = capsys.readouterr().out.split("0)  # ")[1].split("&&")
+    assert len(stages) == 2 * 9 + 1 and "--stop_at=75000" in stages[0]
+
+
+def test_slurm_options_need_slurm(run, capsys):
+    with pytest.raises(SystemExit):
+        run.main(["--quick", "--partition=gpu"])
+    assert "go with --slurm" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # no abbreviations: --seed is main.py's flag
+        run.main(["--quick", "--seed=1"])
