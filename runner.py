@@ -47,6 +47,8 @@ _NOISE = ("WARNING: All log messages before absl", "I0000 ", "E0000 ", "W0000 ")
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # "./run: ...", as every other refusal of ./run
         self.print_usage(sys.stderr)
+        if message.startswith("unrecognized arguments"):
+            message += " (main.py's flags go after --, e.g. ./run -- --seed=1)"
         self.exit(2, f"./run: {message}\n")
 
 

@@ -525,5 +525,8 @@ def test_slurm_options_need_slurm(run, capsys):
     with pytest.raises(SystemExit):
         run.main(["--quick", "--partition=gpu"])
     assert "go with --slurm" in capsys.readouterr().err
-    with pytest.raises(SystemExit):  # no abbreviations: --seed is main.py's flag
-        run.main(["--quick", "--seed=1"])
+    for wrong in ("--seed=1", "--reproduc"):  # no abbreviations (--seed is main.py's)
+        with pytest.raises(SystemExit):
+            run.main(["--quick", wrong])
+        err = capsys.readouterr().err
+        assert f"unrecognized arguments: {wrong}" in err and "go after --" in err
