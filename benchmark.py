@@ -116,46 +116,6 @@ def matmul_flops_per_s(seconds, n=2048, dtype=tf.float32):
     return 2 * n**3 * _timed(matmul, seconds, lambda x: x.numpy())
 
 
-def has_bf16_matmuls():
-    """Whether this CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX), the case in
-    which oneDNN's bfloat16 kernels can be faster than float32 ones."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read().split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def measure(model, num_balls, batch_size, steps, seconds, matmul, sampler="iid"):
-    settings = dict(sweep.FAITHFUL[model])
-    settings.pop("lr", None)
-    config = Config(model=model, num_balls=num_balls, batch_size=batch_size,
-                    sampler=sampler, **settings)
-    record = {"model": model, "num_balls": num_balls, "batch_size": batch_size,
-              "xla_default": xla_for(model)}
-    for label, jit in (("xla_on", True), ("xla_off", False)):
-        record[f"train_images_per_s_{label}"] = batch_size * train_steps(
-            config, steps, jit)[0]
-    record["train_images_per_s"] = record["train_images_per_s_xla_on" if record["xla_default"]
-                                          else "train_images_per_s_xla_off"]
-    record["data_images_per_s"] = batch_size * data_batches_per_s(batch_size, num_balls,
-                                                                  seconds)
-    rng = np.random.default_rng(0)
-    record["numpy_data_images_per_s"] = batch_size * _timed(
-        lambda: reference.original_batch(batch_size, num_balls, rng), seconds, lambda x: x)
-    record["data_speedup_over_numpy"] = (record["data_images_per_s"]
-                                         / record["numpy_data_images_per_s"])
-    record["data_fraction_of_step"] = record["train_images_per_s"] / record["data_images_per_s"]
-    if model == "fully_connected":
-        flops = training_flops_per_image(Trainer(config).model)
-        record["train_flops_per_image"] = flops
-        record["train_flops_per_s"] = flops * record["train_images_per_s"]
-        record["matmul_flops_per_s"] = matmul
-        record["fraction_of_matmul_bound"] = record["train_flops_per_s"] / matmul
-    return record
-
-
 def training_flops_per_image(model):
     """Training FLOPs per image of a model's dense, conv and transposed-conv layers: 2 per
     multiply-add, three passes each (forward, weight gradient, input gradient) but no input
@@ -207,7 +167,7 @@ def shapes_records(model, batch_size, steps, seconds, matmul):
     same under mixed_bfloat16 (the bound then being bfloat16 matmul throughput)."""
     records = [measure_shapes(model, batch_size, steps, matmul, "float32", jit)
                for jit in (xla_for(model), not xla_for(model))]
-    if has_bf16_matmuls():
+    if sweep.cpu_has_bf16():
         bf16 = matmul_flops_per_s(seconds, dtype=tf.bfloat16)
         print(f"bf16 matmul (2048x2048, TF): {bf16 / 1e9:.1f} GFLOP/s")
         for jit in (xla_for(model), not xla_for(model)):
