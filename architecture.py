@@ -10,6 +10,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from data import IMAGE_SIZE
+from datasets import MODELS_FOR
 
 CONV_STDDEV = 0.01  # the original's conv/deconv weight stddev and bias
 ACTIVE_STDDEV = 0.5  # a latent whose average posterior stddev is below this is "active"
@@ -156,8 +157,6 @@ def burgess(hidden_size, weight_init, keep_prob, image_size=64):
 
 MODELS = {"fully_connected": fully_connected, "conv": conv, "all_conv": all_conv,
           "paper_fc": paper_fc, "burgess": burgess}
-# The models built for the 2D shapes' 64x64 images; the others take 32x32 balls.
-SHAPES_MODELS = ("paper_fc", "burgess")
 
 
 def build_model(model, hidden_size, weight_init=0.1, keep_prob=1.0, image_size=IMAGE_SIZE):
@@ -165,7 +164,7 @@ def build_model(model, hidden_size, weight_init=0.1, keep_prob=1.0, image_size=I
     the dataset's (the ball models are built for 32x32 only)."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
-    if model in SHAPES_MODELS:
+    if model in MODELS_FOR["shapes"]:  # built for the shapes' 64x64 images
         return MODELS[model](hidden_size, weight_init, keep_prob, image_size)
     if image_size != IMAGE_SIZE:
         raise ValueError(f"{model} is built for {IMAGE_SIZE}x{IMAGE_SIZE} images, not "

@@ -4,7 +4,10 @@
 summary (<figures_dir>/runs/<run>/summary.json) instead of computing it again.
 """
 
+import glob
 import hashlib
+import os
+import re
 
 CONFIG_FILE = "config.json"  # main.py writes it in a run directory as the run starts
 
@@ -73,6 +76,17 @@ def identity(config):
     dataset = config.get("dataset", "balls")
     return {k: v for k, v in config.items() if k not in NOT_IDENTITY
             and (k not in RECORDED_BEFORE or dataset in RECORDED_BEFORE[k][0])}
+
+
+def checkpoints_on_disk(directory):
+    """{step: checkpoint prefix} of the directory's ckpt-<step>.index files (no TensorFlow:
+    ./run's --slurm tells a finished run by them)."""
+    found = {}
+    for index in glob.glob(os.path.join(glob.escape(directory), "ckpt-*.index")):
+        match = re.fullmatch(r"ckpt-(\d+)\.index", os.path.basename(index))
+        if match:
+            found[int(match.group(1))] = index[:-len(".index")]
+    return found
 
 
 def fingerprint(checkpoint_path):

@@ -34,6 +34,8 @@ _FIGURES = ("create_cool_images.py", "create_stddev_graphs.py", "create_error_gr
 # is finished is kept; the aggregate figures come from those summaries. (--quick's runs
 # are scored by its metrics table at its own small sizes.)
 SUMMARIZED = ("faithful", "reproduce", "shapes")
+# The options that go with --slurm (each takes a value).
+SLURM_OPTIONS = ("--partition", "--time", "--gpus_per_task", "--cpus_per_task", "--sbatch_args")
 FIGURE_SCRIPTS = {"faithful": _FIGURES + ("create_training_curves.py",), "quick": _FIGURES,
                   "reproduce": ("create_stddev_graphs.py", "create_error_graph.py",
                                 "create_metrics_table.py", "create_score_graph.py",
@@ -114,9 +116,7 @@ def parse_args(argv):
         argv, extra = argv[:i], argv[i + 1:]
     args = parser.parse_args(argv)
     args.argv = list(argv)
-    if not args.slurm and any(a.startswith(("--partition", "--time", "--gpus_per_task",
-                                            "--cpus_per_task", "--sbatch_args"))
-                              for a in argv):
+    if not args.slurm and any(a.split("=", 1)[0] in SLURM_OPTIONS for a in argv):
         parser.error("--partition, --time, --gpus_per_task, --cpus_per_task and "
                      "--sbatch_args go with --slurm")
     if args.cpus_per_task < 1 or args.gpus_per_task < 0:
@@ -729,16 +729,13 @@ class Sweep:
 
 
 def _without_slurm(argv):
-    """./run's arguments less --slurm and its options (what draws the figures after)."""
+    """./run's arguments less --slurm, --dry-run and SLURM_OPTIONS with their values (what
+    scores and draws once the array is done)."""
     out, skip = [], False
     for a in argv:
-        if skip:
-            skip = False
-            continue
         name = a.split("=", 1)[0]
-        if name in ("--slurm", "--partition", "--time", "--gpus_per_task", "--cpus_per_task",
-                    "--sbatch_args", "--dry-run"):
-            skip = "=" not in a and name not in ("--slurm", "--dry-run")
+        if skip or name in ("--slurm", "--dry-run") + SLURM_OPTIONS:
+            skip = not skip and name in SLURM_OPTIONS and "=" not in a  # its value follows
             continue
         out.append(a)
     return out

@@ -18,6 +18,7 @@ from absl import logging
 
 from architecture import build_model
 from config import CONFIG_FILE, Config
+from identity import checkpoints_on_disk
 from datasets import IMAGE_SIZES
 
 LOCK_FILE = "lock"
@@ -60,11 +61,7 @@ RESTORE_ERRORS = (tf.errors.OpError, ValueError, AssertionError, IndexError, Key
 def checkpoint_paths(directory):
     """The directory's checkpoints (prefixes ckpt-N), newest first: those the `checkpoint`
     index names and those found on disk, so a damaged index hides none."""
-    found = {}
-    for index in glob.glob(os.path.join(glob.escape(directory), "ckpt-*.index")):
-        match = re.fullmatch(r"ckpt-(\d+)\.index", os.path.basename(index))
-        if match:
-            found[int(match.group(1))] = index[:-len(".index")]
+    found = checkpoints_on_disk(directory)
     try:
         state = tf.train.get_checkpoint_state(directory)
     except RESTORE_ERRORS + (UnicodeDecodeError,):

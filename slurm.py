@@ -10,24 +10,19 @@ to `./run` with the same flags once the array is done: it finds every run finish
 what is not scored yet and draws the figures.
 """
 
-import glob
 import os
-import re
 import shlex
 import subprocess
 import time
 
-from identity import CONFIG_FILE
+from identity import CONFIG_FILE, checkpoints_on_disk
 
 SCRIPT_DIR = "slurm"  # beside the run directories' logs: checkpoints/<preset>/slurm/
 
 
 def newest_step(run_dir):
-    """The step of the run's newest checkpoint on disk (ckpt-<step>.index), 0 if none."""
-    steps = [int(m.group(1)) for m in
-             (re.fullmatch(r"ckpt-(\d+)\.index", os.path.basename(p))
-              for p in glob.glob(os.path.join(glob.escape(run_dir), "ckpt-*.index"))) if m]
-    return max(steps, default=0)
+    """The step of the run's newest checkpoint on disk, 0 if none."""
+    return max(checkpoints_on_disk(run_dir), default=0)
 
 
 def finished(config):
