@@ -10,7 +10,6 @@ import tensorflow as tf
 from tensorflow import keras
 
 from data import IMAGE_SIZE
-from datasets import MODELS_FOR
 
 CONV_STDDEV = 0.01  # the original's conv/deconv weight stddev and bias
 ACTIVE_STDDEV = 0.5  # a latent whose average posterior stddev is below this is "active"
@@ -57,7 +56,7 @@ class VAE(tf.Module):
 
     def encode(self, images, training=False):
         """images [B, size, size, 1] -> (mean, log_var), each [B, num_latents]."""
-        # float32 whatever the layers compute in (benchmark.py times a bfloat16 policy)
+        # float32 whatever the layers compute in (tools/benchmark.py times a bfloat16 policy)
         out = tf.cast(self.encoder(images, training=training), tf.float32)
         mean, log_var = tf.split(out, 2, axis=-1)
         return (tf.reshape(mean, [-1, self.num_latents]),
@@ -157,6 +156,7 @@ def burgess(hidden_size, weight_init, keep_prob, image_size=64):
 
 MODELS = {"fully_connected": fully_connected, "conv": conv, "all_conv": all_conv,
           "paper_fc": paper_fc, "burgess": burgess}
+SHAPES_MODELS = ("paper_fc", "burgess")  # built for any image size (the shapes' 64x64)
 
 
 def build_model(model, hidden_size, weight_init=0.1, keep_prob=1.0, image_size=IMAGE_SIZE):
@@ -164,7 +164,7 @@ def build_model(model, hidden_size, weight_init=0.1, keep_prob=1.0, image_size=I
     the dataset's (the ball models are built for 32x32 only)."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
-    if model in MODELS_FOR["shapes"]:  # built for the shapes' 64x64 images
+    if model in SHAPES_MODELS:
         return MODELS[model](hidden_size, weight_init, keep_prob, image_size)
     if image_size != IMAGE_SIZE:
         raise ValueError(f"{model} is built for {IMAGE_SIZE}x{IMAGE_SIZE} images, not "

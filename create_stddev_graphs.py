@@ -3,8 +3,8 @@
     python create_stddev_graphs.py --train_dir=./checkpoints/train_store --figures_dir=figures
 """
 
-import figure_cli
-import plots
+from reporting import figure_cli
+from reporting import plots
 
 if __name__ == "__main__":
     figure_cli.run(plots.stddev_graphs)

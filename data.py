@@ -12,10 +12,12 @@ same batches as an uninterrupted one.
 import numpy as np
 import tensorflow as tf
 
-# The box, the balls and the check of a ball count need no TensorFlow (config.py checks
-# flags with them before TensorFlow loads); they are data's as well.
-from datasets import (BOX_SIZE, IMAGE_SIZE, MIN_ACCEPTANCE, RADIUS,  # noqa: F401
-                      SAMPLERS, TRAJECTORY_START_LOW, acceptance_rate, check_num_balls)
+# The box (positions in box units), the image and the balls. betavae/datasets.py keeps a
+# TensorFlow-free copy, with which flags are checked before TensorFlow loads.
+BOX_SIZE = 10.0
+IMAGE_SIZE = 32
+RADIUS = 1.2
+TRAJECTORY_START_LOW = 2.0  # the original's trajectories start in [2, 10]
 
 _MAX_REJECTION_ROUNDS = 10000  # at 1% acceptance a row is left unfilled with p < 1e-40
 
@@ -147,7 +149,7 @@ def sample_positions(batch_size, num_balls, seed=None, grid=None, canonical=Fals
 
     grid: draw each coordinate from that many evenly spaced values over its valid range
     (for the metrics, as dSprites does). canonical: balls sorted by x, then y.
-    Call check_num_balls first for a number of balls that comes from a user.
+    Call betavae.datasets.check_num_balls first for a number of balls that comes from a user.
     """
     return _rejection_sample(batch_size, num_balls, _as_seed(seed), RADIUS,
                              BOX_SIZE - RADIUS, grid=grid, canonical=canonical)
@@ -240,4 +242,4 @@ _SAMPLERS = {
         batch_size, num_balls, seed),
     "trajectory": sample_trajectory,
 }
-assert tuple(_SAMPLERS) == SAMPLERS, "datasets.SAMPLERS names data's samplers"
+SAMPLERS = tuple(_SAMPLERS)

@@ -9,14 +9,15 @@ Writes <train_dir>_model_<model>_num_balls_<n>_beta_<beta>/ and resumes it when 
 import os
 import sys
 
-import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
+from betavae import tf_env  # noqa: F401  (sets TensorFlow's environment before it loads)
 
 from absl import app, flags, logging  # noqa: E402
 
 # No TensorFlow until the flags are known good: a bad one is refused at once.
-from config import (LR_SCHEDULES, OBJECTIVES, OPTIMIZERS, PRECISIONS, STRATEGIES,  # noqa: E402
-                    Config, output_dir_problem, validate, with_dataset_defaults)
-from datasets import DATASETS, MODEL_NAMES, SAMPLERS  # noqa: E402
+from betavae.config import (LR_SCHEDULES, OBJECTIVES, OPTIMIZERS, PRECISIONS,  # noqa: E402
+                            STRATEGIES, Config, output_dir_problem, validate,
+                            with_dataset_defaults)
+from betavae.datasets import DATASETS, MODEL_NAMES, SAMPLERS  # noqa: E402
 
 defaults = Config()
 flags.DEFINE_enum("model", defaults.model, sorted(MODEL_NAMES), "Encoder/decoder pair.")
@@ -106,8 +107,8 @@ def main(argv):
         import tensorflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(config.threads)
 
-    import train  # TensorFlow's graph machinery only once the flags are known good
-    from runs import RunError
+    from betavae import train  # TensorFlow's graph machinery only once the flags are known good
+    from betavae.runs import RunError
     try:
         train.train(config, stop_at=FLAGS.stop_at)
     except RunError as e:

@@ -14,7 +14,7 @@ if platform.machine().lower() in ("x86_64", "amd64"):
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import tf_env  # noqa: E402,F401  (TensorFlow's environment, as the entry scripts set it)
+from betavae import tf_env  # noqa: E402,F401  (TensorFlow's environment, as entry scripts set it)
 
 import pytest  # noqa: E402
 
@@ -22,8 +22,8 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def two_runs(tmp_path_factory):
     """Two tiny trained runs (FC, one ball, beta 0.1 and 1.0); returns their prefix."""
-    import train
-    from config import Config
+    from betavae import train
+    from betavae.config import Config
     prefix = str(tmp_path_factory.mktemp("runs") / "train_store")
     for beta in (0.1, 1.0):
         train.train(Config(model="fully_connected", hidden_size=4, batch_size=8, max_step=4,

@@ -121,7 +121,7 @@ def test_annealed_loss_against_numpy(capacity):
 
 
 def test_a_bfloat16_policy_computes_in_bfloat16_and_returns_float32():
-    # benchmark.py times the 2D-shapes step under mixed_bfloat16: the layers must compute
+    # tools/benchmark.py times the 2D-shapes step under mixed_bfloat16: the layers must compute
     # in bfloat16 (else it times float32 again) and the model hand float32 to the loss
     keras = tf.keras
     keras.mixed_precision.set_global_policy("mixed_bfloat16")

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-import runs
-import train
-from config import Config, validate
+from betavae import runs
+from betavae import train
+from betavae.config import Config, validate
 from test_reliability import ROOT, run_main, start_main, wait_for
 
 # main.py flags of tiny(): the graph (conv) path, which compiles fastest
@@ -118,24 +118,26 @@ def test_no_restorable_checkpoint_is_a_one_line_error_and_changes_nothing(tmp_pa
 @pytest.mark.parametrize("script, flag", [
     ("main.py", "--train_dir=/proc/no/such/place/ts"),
     ("create_error_graph.py", "--figures_dir=/proc/no/such/place"),
-    ("create_run_summary.py", "--figures_dir=/proc/no/such/place"),
+    ("reporting/create_run_summary.py", "--figures_dir=/proc/no/such/place"),
     ("main.py", "--seed=-1"),
 ])
 def test_bad_paths_and_seed_are_one_line_errors(tmp_path, script, flag):
     args = [flag]
-    if script == "create_run_summary.py":
+    if script == "reporting/create_run_summary.py":
         args.append(f"--run_dir={tmp_path}")
     elif script == "create_error_graph.py":
         args.append(f"--train_dir={tmp_path}/nothing")
     else:
         args.append(f"--train_dir={tmp_path}/ts" if "seed" in flag else "--max_step=1")
-    result = subprocess.run([sys.executable, os.path.join(ROOT, script)] + args, cwd=ROOT,
+    command = (["-m", script[:-3].replace("/", ".")] if "/" in script  # a package's
+               else [os.path.join(ROOT, script)])
+    result = subprocess.run([sys.executable, *command] + args, cwd=ROOT,
                             capture_output=True, text=True, timeout=120,
                             env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"{script}: {flag.split('=')[0]}"), last
+    assert last.startswith(f"{os.path.basename(script)}: {flag.split('=')[0]}"), last
     assert not os.path.exists(os.path.join(str(tmp_path), "ts_model_conv_num_balls_1_beta_0.1"))
 
 

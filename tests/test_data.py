@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 
 import data
-from reference import original_draw_image, original_simulate
+from betavae import datasets
+from results.original_generator import original_draw_image, original_simulate
 
 
 def test_render_matches_original_formula():
@@ -66,18 +67,18 @@ def test_sampler_is_seeded():
 @pytest.mark.parametrize("bad", [0, -1, 9, 20])
 def test_check_num_balls_refuses(bad):
     with pytest.raises(ValueError, match="num_balls"):
-        data.check_num_balls(bad)
+        datasets.check_num_balls(bad)
 
 
 def test_trajectory_start_region_is_checked_too():
-    data.check_num_balls(5)  # 4.8% of uniform placements are valid
+    datasets.check_num_balls(5)  # 4.8% of uniform placements are valid
     with pytest.raises(ValueError, match="does not fit"):
-        data.check_num_balls(5, sampler="trajectory")  # 0.5% in the original's [2, 10]
+        datasets.check_num_balls(5, sampler="trajectory")  # 0.5% in the original's [2, 10]
 
 
 def test_check_num_balls_accepts_sweep_values():
-    data.check_num_balls(1)
-    data.check_num_balls(2)
+    datasets.check_num_balls(1)
+    datasets.check_num_balls(2)
 
 
 def test_sample_positions_fixed_holds_coordinates():

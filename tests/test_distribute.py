@@ -12,8 +12,8 @@ SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     sys.path.insert(0, {root!r})
     import numpy as np
-    import runs, train
-    from config import Config
+    from betavae import runs, train
+    from betavae.config import Config
     for model in ("fully_connected", "conv"):  # the XLA and the graph step
         config = Config(model=model, hidden_size=4, batch_size=8, max_step=20, log_every=10,
                         checkpoint_every=10, strategy="mirrored", train_dir={prefix!r})

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import analysis
+from betavae import analysis
 from architecture import reconstruction_loss
-from config import Config
+from betavae.config import Config
 
 
 class _NoisyModel:

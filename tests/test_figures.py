@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-import analysis
-import plots
-import runs
-from config import Config
+from betavae import analysis
+from reporting import plots, toolkit
+from betavae import runs
+from betavae.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,8 +57,8 @@ def test_untrained_run_is_skipped_with_a_warning(two_runs, tmp_path, caplog):
 def test_a_run_stopped_part_way_stands_in_no_table_or_figure(two_runs, tmp_path, caplog):
     """A run still training, or stopped, is left out (its kept summary, if any, stands)."""
     import shutil
-    import summaries
-    import train
+    from results import summaries
+    from betavae import train
     stopped = Config(model="fully_connected", hidden_size=4, batch_size=8, max_step=8,
                      log_every=2, checkpoint_every=2, beta=0.5, train_dir=two_runs)
     assert train.train(stopped, stop_at=2) == 2  # as ./run --shapes stops at a point
@@ -225,8 +225,8 @@ def test_recipe_comparison_draws_the_runs_two_sweeps_share(two_runs, tmp_path):
 def test_each_seed_is_drawn_beside_the_error_bar_not_under_its_caps():
     """The per-seed dots sit a few points right of the mean's bar, on top of it, so a
     cap of the bar cannot hide a seed whose value is close to mean +- sd."""
-    fig, ax = plots.plt.subplots()
-    plots._draw_seeds(ax, {1.0: [0.70, 0.74, 0.78], 4.0: [0.66, 0.67, 0.68]})
+    fig, ax = toolkit.plt.subplots()
+    toolkit.draw_seeds(ax, {1.0: [0.70, 0.74, 0.78], 4.0: [0.66, 0.67, 0.68]})
     fig.canvas.draw()
     bar, dots = ax.lines[0], ax.lines[-1]
     bar_x = ax.transData.transform(bar.get_xydata())[:, 0]
@@ -234,29 +234,29 @@ def test_each_seed_is_drawn_beside_the_error_bar_not_under_its_caps():
     assert len(dots_x) == 3
     assert (dots_x > bar_x[-1] + 2).all()  # a few display units right of beta 4's bar
     assert dots.get_zorder() > bar.get_zorder()
-    plots.plt.close(fig)
+    toolkit.plt.close(fig)
 
 
 def test_one_seed_draws_no_dots():
-    fig, ax = plots.plt.subplots()
-    plots._draw_seeds(ax, {0.1: [21.5], 1.0: [22.6]})
+    fig, ax = toolkit.plt.subplots()
+    toolkit.draw_seeds(ax, {0.1: [21.5], 1.0: [22.6]})
     assert [line.get_marker() for line in ax.lines if line.get_marker() == "."] == []
-    plots.plt.close(fig)
+    toolkit.plt.close(fig)
 
 
 def test_each_kept_checkpoint_is_scored_as_the_summary_scores_the_last(tmp_path):
-    import summaries
-    import train
-    from runs import load_run
+    from results import summaries
+    from betavae import train
+    from betavae.runs import load_run
     config = Config(model="fully_connected", hidden_size=4, batch_size=8, max_step=4,
                     log_every=2, checkpoint_every=2, train_dir=str(tmp_path / "ts"))
     train.train(config)
     directory = config.resolved().run_dir
-    config, model, step, checkpoint = load_run(directory)
-    rows = summaries.checkpoint_reconstructions(directory, config, model)
+    run = load_run(directory)
+    rows = summaries.checkpoint_reconstructions(directory, run.config, run.model)
     assert [r["step"] for r in rows] == [2, 4]
     # the model is left at the newest, as the summary is made from it
-    summary = summaries.evaluate(directory, config, model, step, checkpoint=checkpoint)
+    summary = summaries.evaluate(directory, run)
     for key in ("reconstruction", "reconstruction_se", "iid_reconstruction", "kl"):
         assert rows[-1][key] == pytest.approx(summary[key], rel=1e-5), key
     assert rows[0]["reconstruction"] != pytest.approx(rows[1]["reconstruction"], rel=1e-6)
@@ -270,7 +270,7 @@ def test_each_kept_checkpoint_is_scored_as_the_summary_scores_the_last(tmp_path)
 
 
 def test_a_kept_summary_keeps_its_figures_and_a_missing_one_is_drawn(two_runs, tmp_path):
-    """plots.run_figures, as create_run_summary.py calls it: everything when the run was
+    """plots.run_figures, as reporting/create_run_summary.py calls it: everything when the run was
     just scored; only what is missing when its kept summary answered."""
     directory = two_runs + "_model_fully_connected_num_balls_1_beta_0.1"
     config, model, _, _ = runs.load_run(directory)

@@ -6,9 +6,9 @@ import os
 import numpy as np
 import pytest
 
-import identity
-import metrics
-from config import Config
+from results import identity
+from betavae import metrics
+from betavae.config import Config
 
 
 def _summary(config, step, **fields):
@@ -93,7 +93,7 @@ def test_the_protocol_version_is_raised_with_any_change_to_the_scores():
 
 
 def test_a_summary_from_before_a_setting_existed_ran_with_its_default():
-    from config import DEFAULTS
+    from betavae.config import DEFAULTS
     run = Config(model="conv", max_step=300)
     old = _summary(run, 300)
     for name in ("objective", "gamma", "c_max", "c_steps"):  # added on 1 December
@@ -107,7 +107,7 @@ def test_a_summary_from_before_a_setting_existed_ran_with_its_default():
 def test_shapes_recorded_before_their_sizes_were_dsprites_were_drawn_small():
     """A kept shapes run without shape_sizes was drawn by the first renderer: it does not
     answer for a run at dSprites' sizes, cannot be resumed, and a ball run is unaffected."""
-    from config import DEFAULTS, validate
+    from betavae.config import DEFAULTS, validate
     shapes_run = Config(model="burgess", dataset="shapes", sampler="iid", max_step=300)
     old = _summary(shapes_run, 300)
     del old["config"]["shape_sizes"]

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import data
-import metrics
-import plots
-import summaries
+from betavae import metrics
+from reporting import plots, tables
+from results import summaries
 
 SMALL = dict(num_train=300, num_eval=200, num_mig=3000)
 CENTRES = (np.arange(32) + 0.5) / 32 * 10
@@ -54,7 +54,7 @@ def test_noise_scores_at_chance():
     # The features are those of independent codes: each is the mean over 64 pairs of
     # |a - b| for independent standard normals a, b, whose mean is 2 / sqrt(pi). A score
     # fed identical pair halves would see features of exactly 0, and still score 0.5.
-    features, _ = metrics._beta_vae_points(noise_encoder(1), metrics.BallFactors(1, 0),
+    features, _ = metrics.beta_vae_points(noise_encoder(1), metrics.BallFactors(1, 0),
                                            np.random.default_rng(0), 200, 64)
     assert features.mean() == pytest.approx(2 / np.sqrt(np.pi), abs=0.01)
     assert features.std() == pytest.approx(np.sqrt((2 - 4 / np.pi) / 64), rel=0.1)
@@ -121,7 +121,7 @@ def test_mig_of_the_factors_themselves():
 
 
 def test_table_script_on_two_tiny_runs(two_runs, tmp_path):
-    written = plots.metrics_table(two_runs, str(tmp_path), summaries.table_sizes(**SMALL))
+    written = tables.metrics_table(two_runs, str(tmp_path), summaries.table_sizes(**SMALL))
     names = sorted(os.path.basename(p) for p in written)
     assert names == ["metrics.csv", "metrics.md", "one_ball_mig.png", "seeds.csv",
                      "seeds.md"]
@@ -151,7 +151,7 @@ def test_the_seed_table_gives_each_settings_spread():
                 "original_reconstruction": 22.97, "beta_vae": 1.0, "factor_vae": None,
                 "mig": mig}
     found = [summary(2, 23.0, 0.3), summary(0, 22.9, 0.1), summary(1, 23.1, 0.2)]
-    (row,) = plots.seed_table(summaries.grouped(found))
+    (row,) = tables.seed_table(summaries.grouped(found))
     assert row["seeds"] == "0 1 2" and row["reconstructions"] == "22.90 23.10 23.00"
     assert row["mean"] == pytest.approx(23.0)
     assert row["sd"] == pytest.approx(np.std([22.9, 23.1, 23.0], ddof=1))
@@ -159,7 +159,7 @@ def test_the_seed_table_gives_each_settings_spread():
     assert row["max_se"] == pytest.approx(0.02)
     assert row["mig"] == pytest.approx(0.2) and row["mig_sd"] == pytest.approx(0.1)
     assert row["factor_vae"] is None  # not scored
-    table = plots._seed_markdown([row, plots.seed_table(summaries.grouped(found[:1]))[0]])
+    table = tables.seed_markdown([row, tables.seed_table(summaries.grouped(found[:1]))[0]])
     assert "| 23.00 +- 0.10 |" in table and "| 0.200 +- 0.100 |" in table
     one = table.strip().splitlines()[-1]
     assert "| 23.00 (one seed) |" in one and "+-" not in one  # one seed has no spread
@@ -174,26 +174,26 @@ def test_the_seed_table_never_averages_scores_of_two_protocols():
         return dict(found, stale="evaluation protocol 2") if stale else found
     found = [summary(0, 0.90, 0.30, False), summary(1, 0.99, None, True),
              summary(2, 0.97, None, True)]
-    (row,) = plots.seed_table(summaries.grouped(found))
+    (row,) = tables.seed_table(summaries.grouped(found))
     assert row["beta_vae"] == pytest.approx(0.90) and row["beta_vae_seeds"] == 1
     assert not row["beta_vae_stale"]
-    table = plots._seed_markdown([row])
+    table = tables.seed_markdown([row])
     assert "| 0.900 (1 of 3 seeds) |" in table and "| 0.300 (1 of 3 seeds) |" in table
     assert "+- 0.000" not in table
-    (old,) = plots.seed_table(summaries.grouped(found[1:]))  # stale seeds only
+    (old,) = tables.seed_table(summaries.grouped(found[1:]))  # stale seeds only
     assert old["beta_vae"] == pytest.approx(0.98) and old["beta_vae_stale"]
-    assert "| 0.980 +- 0.014* |" in plots._seed_markdown([old])
+    assert "| 0.980 +- 0.014* |" in tables.seed_markdown([old])
 
 
 def test_the_seed_table_counts_the_means_within_the_target_and_below_the_original():
     def row(minus, seeds="0 1 2"):
         return {"minus_original": minus, "seeds": seeds}
     rows = [row(-0.2), row(0.004), row(0.05), row(0.104), row(0.13), row(None, "0")]
-    assert plots.against_original(rows) == (  # +0.004 shows as +0.00, +0.104 as +0.10
+    assert tables.against_original(rows) == (  # +0.004 shows as +0.00, +0.104 as +0.10
         "Of 5 settings (3 seeds each), 4 have a mean reconstruction at most the "
         "original + 0.1 nats, and 2 at or below the original.\n")
-    assert "(1-3 seeds each)" in plots.against_original(rows + [row(0.5, "0")])
-    assert plots.against_original([row(None)]) == ""  # shapes: no original
+    assert "(1-3 seeds each)" in tables.against_original(rows + [row(0.5, "0")])
+    assert tables.against_original([row(None)]) == ""  # shapes: no original
 
 
 def test_shape_factors_hold_the_chosen_factor_and_draw_the_rest():
@@ -238,8 +238,8 @@ def test_a_shapes_table_has_no_ball_or_original_columns():
                 "active_latents": 4, "original_reconstruction": original,
                 "beta_vae": 0.7, "factor_vae": 0.5, "mig": 0.03, "dataset": dataset}
     shapes, balls = summary("shapes", None), summary("balls", 22.97)
-    for table in (plots._markdown, lambda rows: plots._seed_markdown(
-            plots.seed_table(summaries.grouped(rows)))):
+    for table in (tables.markdown, lambda rows: tables.seed_markdown(
+            tables.seed_table(summaries.grouped(rows)))):
         head = table([shapes]).splitlines()[0]
         assert "balls" not in head and "original" not in head and "MIG" in head
         rows = table([balls]).splitlines()

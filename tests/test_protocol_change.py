@@ -2,9 +2,9 @@ import csv
 import json
 import os
 
-import identity
-import plots
-import protocol_change
+from results import identity
+from reporting import plots, tables
+from results import protocol_change
 
 RUN = "train_store_model_fully_connected_num_balls_1_beta_0.1"
 
@@ -56,7 +56,7 @@ def test_rows_and_markdown_give_old_new_and_the_change():
 
 
 def test_a_run_scored_again_by_a_newer_protocol_keeps_what_it_replaced(two_runs, tmp_path):
-    import summaries
+    from results import summaries
     out = str(tmp_path / "figs")
     plots.error_graphs(two_runs, out)
     path = os.path.join(out, "runs", RUN, "summary.json")
@@ -73,7 +73,7 @@ def test_a_run_scored_again_by_a_newer_protocol_keeps_what_it_replaced(two_runs,
     assert new["previous_protocol"]["beta_vae"] == 0.5
     assert new["previous_protocol"]["reconstruction"] == kept["reconstruction"]
     assert new["previous_protocol"]["checkpoint"] == new["checkpoint"]
-    plots.protocol_change_files(found, out)
+    tables.protocol_change_files(found, out)
     with open(os.path.join(out, "protocol_change.csv")) as f:
         table = list(csv.DictReader(f))
     assert [r["run"] for r in table] == [RUN] and table[0]["same_checkpoint"] == "True"

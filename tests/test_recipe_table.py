@@ -1,16 +1,16 @@
 """Where a run was trained (runs.sessions.csv) and the table of one sweep's runs beside
-another's seed means (recipe_table.py), on kept results made up here."""
+another's seed means (reporting/recipe_table.py), on kept results made up here."""
 
 import csv
 import json
 import os
 
-import identity
-import plots
-import recipe_table
-import runs
-import summaries
-from config import Config
+from results import identity
+from reporting import tables
+from reporting import recipe_table
+from betavae import runs
+from results import summaries
+from betavae.config import Config
 
 
 def test_the_machine_is_named_by_its_processor_cores_and_vector_width(tmp_path):
@@ -67,12 +67,12 @@ def test_each_run_beside_the_other_sweeps_mean(tmp_path):
                                                                        46.56)])):
         for s in found:
             summaries.save(s, figures_dir)
-    plots.metrics_table("/tmp/none/train_store", other)
+    tables.metrics_table("/tmp/none/train_store", other)
     with open(os.path.join(summaries.folder(ours, "ts_model_conv_num_balls_2_beta_0.5"),
                            summaries.CHECKPOINTS_FILE), "w") as f:
         f.write("step,reconstruction,iid_reconstruction\n98000,46.9,47.1\n"
                 "99000,46.5,46.6\n100000,46.8,46.81\n")
-    written = plots.metrics_table("/tmp/none/train_store", ours, beside=other)
+    written = tables.metrics_table("/tmp/none/train_store", ours, beside=other)
     assert os.path.join(ours, "recipes.md") in written
     with open(os.path.join(ours, "recipes.csv"), newline="") as f:
         rows = {(r["num_balls"], r["beta"]): r for r in csv.DictReader(f)}

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import plots
-import summaries
-import runs
-import train
-from config import Config
+from reporting import plots, tables
+from results import summaries
+from betavae import runs
+from betavae import train
+from betavae.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The conv model runs as a TF graph on a CPU: it starts faster than the XLA-compiled FC.
@@ -125,7 +125,7 @@ def test_bad_flags_are_named_one_per_line_and_create_nothing(tmp_path):
 
 def test_flags_are_checked_before_tensorflow_loads(tmp_path):
     """A bad flag is refused at once: main.py checks its flags on names and numbers alone
-    (datasets.py, config.py), and imports TensorFlow only for a run it can start."""
+    (betavae/datasets.py, betavae/config.py), and imports TensorFlow only for a run it can start."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     result = subprocess.run([sys.executable, "-X", "importtime", os.path.join(ROOT, "main.py"),
                              f"--train_dir={tmp_path}/ts", "--num_balls=9", "--model=conv"],
@@ -140,10 +140,13 @@ def test_flags_are_checked_before_tensorflow_loads(tmp_path):
 def test_the_flag_registries_name_what_the_code_has():
     import architecture
     import data
-    import datasets
-    import schedules
+    from betavae import datasets
+    from betavae import schedules
     assert sorted(architecture.MODELS) == sorted(datasets.MODEL_NAMES)
     assert data.SAMPLERS == datasets.SAMPLERS == ("iid", "trajectory")
+    assert sorted(architecture.SHAPES_MODELS) == sorted(datasets.MODELS_FOR["shapes"])
+    for name in ("BOX_SIZE", "IMAGE_SIZE", "RADIUS", "TRAJECTORY_START_LOW"):
+        assert getattr(data, name) == getattr(datasets, name), name  # the TF-free copy
     for name in schedules.LR_SCHEDULES:
         schedules.learning_rate(5, 1e-3, name, decay_steps=10)
 
@@ -214,7 +217,7 @@ def test_damaged_runs_are_named_and_the_rest_drawn(tmp_path, caplog):
     warnings = caplog.text
     assert corrupt in warnings and mismatched in warnings
     assert "none restores the model that config.json describes" in warnings
-    rows = plots.metrics_table(prefix, str(tmp_path / "table"),
+    rows = tables.metrics_table(prefix, str(tmp_path / "table"),
                                summaries.table_sizes(num_train=50, num_eval=50, num_mig=500))
     assert len(rows) == 5  # two csv, two md, one plot: from the one good run
 

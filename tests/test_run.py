@@ -1,4 +1,4 @@
-"""./run itself (runner.py): what it trains or skips, how many runs at once, threads,
+"""./run itself (sweep/runner.py): what it trains or skips, how many runs at once, threads,
 GPUs, events.
 
 The sweep's `execute` (which starts main.py and the figure scripts) is replaced by a fake
@@ -10,18 +10,25 @@ import dataclasses
 import datetime
 import json
 import os
-import sys
 import threading
 import time
 
 import pytest
 
-import identity
-import runner
-import summaries
-import sweep
+from results import identity
+from sweep import runner, timing
+from results import summaries
+from sweep import plan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def as_script(argv):
+    """argv with a reporting module's `-m reporting.<name>` written as its file,
+    reporting/<name>.py, as the top-level figure scripts are."""
+    if len(argv) > 2 and argv[1] == "-m":
+        return [argv[0], argv[2].replace(".", "/") + ".py"] + argv[3:]
+    return argv
 
 
 class FakeExecute:
@@ -38,6 +45,7 @@ class FakeExecute:
         self.gpus_in_use = []
 
     def __call__(self, tag, argv, log_path, gpu=None):
+        argv = as_script(argv)
         with self.lock:
             self.calls.append((argv, gpu))
             self.running += 1
@@ -50,8 +58,8 @@ class FakeExecute:
             if len(self.calls) <= self.together:
                 self.lock.wait_for(lambda: self.running >= self.together, timeout=5)
         if "main.py" in argv[1]:
-            from config import Config
-            config = Config(**sweep.parse_flags(  # --stop_at: this session's, not config's
+            from betavae.config import Config
+            config = Config(**plan.parse_flags(  # --stop_at: this session's, not config's
                 [a for a in argv[2:] if not a.startswith("--stop_at=")])).resolved()
             os.makedirs(config.run_dir, exist_ok=True)
             config.save(config.run_dir)
@@ -86,7 +94,7 @@ def _sweep(run, monkeypatch, tmp_path, *args, seconds=0.0, together=0, per_gpu=1
 def _keep_summaries(tmp_path, seed=None, **change):
     """Kept summaries that answer for every run of the reproduce preset (as a clone of
     the repository has them), with `change` made to their configs."""
-    for config, _ in sweep.plan("reproduce", str(tmp_path / "ck" / "ts"), (seed,)):
+    for config, _ in plan.plan("reproduce", str(tmp_path / "ck" / "ts"), (seed,)):
         settings = dict(dataclasses.asdict(config), **change)
         folder = tmp_path / "figs" / summaries.RUNS_DIR / os.path.basename(config.run_dir)
         folder.mkdir(parents=True)
@@ -101,11 +109,11 @@ def test_a_fresh_clone_trains_every_run_whatever_summaries_it_holds(run, monkeyp
     _keep_summaries(tmp_path)
     fake = _sweep(run, monkeypatch, tmp_path, "--reproduce")
     assert len(fake.trained()) == 18
-    # each trained run is scored (create_run_summary.py), then the figures are drawn
-    scored = [a for a, _ in fake.calls if a[1] == "create_run_summary.py"]
+    # each trained run is scored (reporting/create_run_summary.py), then the figures are drawn
+    scored = [a for a, _ in fake.calls if a[1] == "reporting/create_run_summary.py"]
     assert len(scored) == 18
-    assert fake.calls[-1][0][1] == "create_training_curves.py"
-    assert "create_score_graph.py" in [a[1] for a, _ in fake.calls[-5:]]  # seeds' spread
+    assert fake.calls[-1][0][1] == "reporting/create_training_curves.py"
+    assert "reporting/create_score_graph.py" in [a[1] for a, _ in fake.calls[-5:]]  # seeds' spread
 
 
 def test_reuse_skips_exactly_the_runs_whose_kept_summary_answers(run, monkeypatch,
@@ -180,7 +188,7 @@ def test_jobs_bound_the_runs_at_once_on_gpus_too(run, monkeypatch, tmp_path, job
     fake = _sweep(run, monkeypatch, tmp_path, "--reproduce", f"--jobs={jobs}",
                   seconds=0.02, together=jobs, per_gpu=2)  # 3 on 2 GPUs: 2 and 1
     assert fake.most == jobs
-    planned = [a for _, a in sweep.plan("reproduce", str(tmp_path / "ck" / "ts"),
+    planned = [a for _, a in plan.plan("reproduce", str(tmp_path / "ck" / "ts"),
                                         (None,), [], "python3")]
     started = [a[2:5] for a in fake.trained()]
     order = [a[2:5] for a in planned]
@@ -199,7 +207,7 @@ def test_events_are_logged_in_utc_with_the_zone(run, monkeypatch, tmp_path):
     for r in rows:
         t = datetime.datetime.fromisoformat(r["time"])
         assert t.utcoffset() == datetime.timedelta(0)
-    total, invocations = runner.run_time(str(tmp_path / "figs" / "sweep_time.csv"))
+    total, invocations = timing.run_time(str(tmp_path / "figs" / "sweep_time.csv"))
     assert invocations == 1 and total >= 0
 
 
@@ -277,30 +285,30 @@ def test_after_a_stop_signal_no_command_starts_and_a_trained_run_is_left_unscore
     sweep_ = run.Sweep(args, extra)
 
     def fake_execute(tag, argv, log_path, gpu=None):
-        calls.append(argv[1])
+        calls.append(as_script(argv)[1])
         sweep_.stopping = "SIGTERM"  # the signal arrives while main.py runs
         return 0, "done"
 
     sweep_.execute = fake_execute
-    config = sweep.plan("reproduce", str(tmp_path / "ts"), (None,), [], "python3")[0][0]
-    assert sweep_.job("[1/2]", ["python3", "main.py"], config, str(tmp_path), None)[1:] \
-        == (None, "done")
-    assert calls == ["main.py"]  # create_run_summary.py was not started
-    assert sweep_.job("[2/2]", ["python3", "main.py"], config, str(tmp_path), None)[1] \
-        is None
+    config = plan.plan("reproduce", str(tmp_path / "ts"), (None,), [], "python3")[0][0]
+    outcome = sweep_.job("[1/2]", ["python3", "main.py"], config, str(tmp_path), None)
+    assert (outcome.status, outcome.code, outcome.last) == ("stopped", 0, "done")
+    assert calls == ["main.py"]  # reporting/create_run_summary.py was not started
+    outcome = sweep_.job("[2/2]", ["python3", "main.py"], config, str(tmp_path), None)
+    assert (outcome.status, outcome.code, outcome.last) == ("stopped", None, "not started")
     assert calls == ["main.py"]
     with open(tmp_path / "sweep_time.csv") as f:
         assert [r["event"] for r in csv.DictReader(f)] == ["started", "trained"]
 
 
-@pytest.mark.parametrize("failing", ["main.py", "create_run_summary.py"])
+@pytest.mark.parametrize("failing", ["main.py", "reporting/create_run_summary.py"])
 def test_a_failure_is_reported_under_the_command_that_failed(run, monkeypatch, tmp_path,
                                                              capsys, failing):
     fake = FakeExecute()
 
     def execute(sweep_, tag, argv, log_path, gpu=None):
         fake(tag, argv, log_path, gpu)
-        return (1, "boom") if argv[1] == failing else (0, "ok")
+        return (1, "boom") if as_script(argv)[1] == failing else (0, "ok")
 
     monkeypatch.setattr(run.Sweep, "execute", execute)
     code = run.main(["--reproduce", "--models=conv", "--num_balls=1", "--betas=1.0",
@@ -309,9 +317,10 @@ def test_a_failure_is_reported_under_the_command_that_failed(run, monkeypatch, t
     assert code == 1
     failed = [line for line in capsys.readouterr().out.splitlines()
               if line.startswith("FAILED")]
-    assert len(failed) == 1 and f" {failing} " in failed[0]
+    command = failing if failing == "main.py" else "-m " + failing[:-3].replace("/", ".")
+    assert len(failed) == 1 and f" {command} " in failed[0]
     # a failed training is not scored
-    assert [a[1] for a, _ in fake.calls].count("create_run_summary.py") == (
+    assert [a[1] for a, _ in fake.calls].count("reporting/create_run_summary.py") == (
         0 if failing == "main.py" else 1)
 
 
@@ -330,7 +339,8 @@ def test_the_shapes_preset_trains_burgess_and_the_papers_network_when_named(run,
     assert "ts_dataset_shapes_model_burgess_annealed_gamma_1000.0_c_25.0_seed_1" in dirs
     scripts = [a for a, _ in fake.calls if "main.py" not in a[1]]
     assert sum("--progress" in a for a in scripts) == 6
-    assert [a[1] for a in scripts[-2:]] == ["create_metrics_table.py", "create_score_graph.py"]
+    assert [a[1] for a in scripts[-2:]] == ["reporting/create_metrics_table.py",
+                                            "reporting/create_score_graph.py"]
     # the kept runs of the first renderer join its objective table
     assert "--shapes_beside=figures/shapes_small_sprites" in scripts[-2]
     paper = _sweep(run, monkeypatch, tmp_path, "--shapes", "--models=paper_fc").trained()
@@ -344,7 +354,7 @@ def test_the_time_line_names_the_models_and_seeds_the_sweep_ran(run, monkeypatch
         _sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
     line = [l for l in capsys.readouterr().out.splitlines() if "invocations" in l][-1]
     assert "burgess" in line and "seed 0" in line and "seed 1" in line
-    assert not any(m in line for m in sweep.MODELS)  # the ball models were not run
+    assert not any(m in line for m in plan.MODELS)  # the ball models were not run
 
 
 def test_a_partial_sweep_says_which_kept_summaries_its_figures_draw_on(run, monkeypatch,
@@ -359,12 +369,12 @@ def test_a_partial_sweep_says_which_kept_summaries_its_figures_draw_on(run, monk
 
 
 def _fake_points(fake, figures_dir, fingerprint=lambda step: None):
-    """A FakeExecute that also keeps a point for each create_run_summary.py --point, of
+    """A FakeExecute that also keeps a point for each reporting/create_run_summary.py --point, of
     the checkpoint fingerprint(step)."""
     def execute(sweep_, tag, argv, log_path, gpu=None):
         code = fake(tag, argv, log_path, gpu)
         if "--point" in argv:
-            name = os.path.basename(argv[2].split("=", 1)[1])
+            name = os.path.basename(as_script(argv)[2].split("=", 1)[1])
             steps = [int(a.split("=")[1]) for a in fake.trained()[-1] if a.startswith("--stop_at=")]
             summaries.record_point(str(figures_dir), {
                 "run": name, "step": steps[-1], "config": {"batch_size": 128},
@@ -388,7 +398,7 @@ def test_shapes_runs_are_scored_along_the_way_and_a_resume_repeats_no_point(
     # each stage keeps the run's length, so no stage looks like a finished run
     assert all([x for x in a if x.startswith("--max_step=")] == ["--max_step=150000"]
                for a in fake.trained())
-    scripts = [a[1:] for a, _ in fake.calls if a[1] == "create_run_summary.py"]
+    scripts = [a[1:] for a, _ in fake.calls if a[1] == "reporting/create_run_summary.py"]
     assert sum("--point" in a for a in scripts) == 11
     assert "--progress" in scripts[-1] and "--point" not in scripts[-1]
     name = "ts_dataset_shapes_model_paper_fc_beta_4.0"
@@ -442,7 +452,7 @@ def test_a_run_trained_afresh_says_whether_it_repeats_the_set_aside_points(
 
 
 def test_the_shapes_preset_is_the_references_length_with_the_annealed_objective():
-    planned = sweep.plan("shapes", "ck/ts", (0,))
+    planned = plan.plan("shapes", "ck/ts", (0,))
     # the beta runs first, then the annealed ones; burgess before paper_fc in each
     assert [(c.model, c.beta, c.objective) for c, _ in planned] == [
         ("burgess", 4.0, "beta"), ("burgess", 1.0, "beta"), ("paper_fc", 4.0, "beta"),
@@ -471,62 +481,14 @@ def test_the_faithful_sweep_scores_each_run_as_it_finishes(run, monkeypatch, tmp
     fake = _sweep(run, monkeypatch, tmp_path, "--models=conv,all_conv", "--num_balls=2")
     assert len(fake.trained()) == 6
     scripts = [a[1] for a, _ in fake.calls]
-    assert scripts.count("create_run_summary.py") == 6
+    assert scripts.count("reporting/create_run_summary.py") == 6
     # each summary is followed by its run's checkpoints scored, for the same run
     for i, script in enumerate(scripts):
-        if script == "create_run_summary.py":
-            assert scripts[i + 1] == "create_checkpoint_spread.py"
+        if script == "reporting/create_run_summary.py":
+            assert scripts[i + 1] == "reporting/create_checkpoint_spread.py"
             assert fake.calls[i + 1][0][2] == fake.calls[i][0][2]  # --run_dir
-    assert "create_checkpoint_spread.py" not in [
+    assert "reporting/create_checkpoint_spread.py" not in [
         a[1] for a, _ in _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv",
                                 "--num_balls=1").calls]
     trained = fake.trained()
     assert all("--max_step" not in " ".join(a) for a in trained)  # the original's commands
-
-
-def test_the_slurm_script_has_a_task_per_unfinished_run_and_its_points(run, tmp_path,
-                                                                        capsys):
-    """--slurm --dry-run prints the array script: one task per run not finished, in the
-    plan's order; a shapes run trains to each point ahead of it, scores it, then ends."""
-    argv = ["--shapes", "--betas=4.0,1.0", "--objectives=beta", "--slurm", "--dry-run",
-            "--partition=gpu", "--gpus_per_task=1", "--time=8:00:00",
-            "--sbatch_args=--account=me --qos=long",
-            "--train_dir", str(tmp_path / "ck" / "ts"), "--figures_dir", str(tmp_path / "f")]
-    # beta 4 already finished here: left out
-    done = tmp_path / "ck" / "ts_dataset_shapes_model_burgess_beta_4.0"
-    done.mkdir(parents=True)
-    (done / "config.json").write_text("{}")
-    (done / "ckpt-300000.index").write_text("")
-    assert run.main(argv) == 0
-    script = capsys.readouterr().out
-    for line in ("#SBATCH --array=0-0", "#SBATCH --partition=gpu", "#SBATCH --time=8:00:00",
-                 "#SBATCH --gres=gpu:1", "#SBATCH --account=me", "#SBATCH --qos=long",
-                 f"#SBATCH --chdir={ROOT}"):
-        assert line in script.splitlines(), line
-    task = script.split("0)  # ")[1]
-    assert task.startswith("ts_dataset_shapes_model_burgess_beta_1.0\n")
-    stages = task.split("&&")
-    assert len(stages) == 2 * 11 + 1  # 11 points, each trained to and scored; the end
-    assert "--stop_at=25000" in stages[0] and "--point" in stages[1]
-    assert "--stop_at" not in stages[-1] and "main.py" in stages[-1]
-    assert f"{sys.executable} main.py" in stages[0]  # the interpreter that ran ./run
-    assert "--threads" not in task  # GPUs: no CPU thread count
-    # a run half done resumes: points behind its checkpoint are not trained to again
-    half = tmp_path / "ck" / "ts_dataset_shapes_model_burgess_beta_1.0"
-    half.mkdir()
-    (half / "config.json").write_text("{}")
-    (half / "ckpt-60000.index").write_text("")
-    assert run.main(argv) == 0
-    stages = capsys.readouterr().out.split("0)  # ")[1].split("&&")
-    assert len(stages) == 2 * 9 + 1 and "--stop_at=75000" in stages[0]
-
-
-def test_slurm_options_need_slurm(run, capsys):
-    with pytest.raises(SystemExit):
-        run.main(["--quick", "--partition=gpu"])
-    assert "go with --slurm" in capsys.readouterr().err
-    for wrong in ("--seed=1", "--reproduc"):  # no abbreviations (--seed is main.py's)
-        with pytest.raises(SystemExit):
-            run.main(["--quick", wrong])
-        err = capsys.readouterr().err
-        assert f"unrecognized arguments: {wrong}" in err and "go after --" in err

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-import schedules
-import train
-from config import Config, resume_conflicts, validate
-from runs import read_metrics
+from betavae import schedules
+from betavae import train
+from betavae.config import Config, resume_conflicts, validate
+from betavae.runs import read_metrics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-import shapes
+from betavae import shapes
 
 SQUARE, ELLIPSE, HEART = range(3)
 

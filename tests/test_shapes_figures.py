@@ -1,4 +1,4 @@
-"""The 2D-shapes figures and table (shapes_figures.py), on kept results made up here: no
+"""The 2D-shapes figures and table (reporting/shapes_figures.py), on kept results made up here: no
 training, so what they must show is known."""
 
 import csv
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import plots
-import shapes
-import shapes_figures
-import summaries
-from config import Config
+from reporting import plots, tables, toolkit
+from betavae import shapes
+from reporting import shapes_figures
+from results import summaries
+from betavae.config import Config
 
 LATENTS = 10
 
@@ -68,8 +68,8 @@ def test_an_annealed_run_has_its_own_names_and_row():
     assert plots.heat_map_name(dataclasses.replace(beta, seed=2)).endswith("beta_1.0_seed_2")
     groups = summaries.grouped([_summary(beta, 10, 0.1, 0.6), _summary(annealed, 10, 0.1, 0.7)])
     assert sorted(groups[1]) == ["paper_fc", "paper_fc (annealed)"]
-    rows = plots.seed_table(groups)
-    assert "| paper_fc (annealed) | - |" in plots._seed_markdown(rows)
+    rows = tables.seed_table(groups)
+    assert "| paper_fc (annealed) | - |" in tables.seed_markdown(rows)
 
 
 def test_the_shape_latent_is_the_one_with_most_information_about_shape():
@@ -215,7 +215,7 @@ def test_reconstructions_show_each_shape_and_what_the_model_draws():
         np.testing.assert_allclose(back, image, atol=1e-6)
     assert [ax.get_title(loc="left") for ax in axes[0, ::3]] == list(shapes.SHAPES)
     assert not np.array_equal(inputs[0], inputs[3])  # a square is not an ellipse
-    plots.plt.close(fig)
+    toolkit.plt.close(fig)
 
 
 def test_the_objective_table_puts_the_networks_side_by_side_with_the_reference(tmp_path):

@@ -6,9 +6,9 @@ import os
 import numpy as np
 import pytest
 
-import runs
-import train
-from config import Config, validate
+from betavae import runs
+from betavae import train
+from betavae.config import Config, validate
 
 TINY = dict(dataset="shapes", model="paper_fc", sampler="iid", hidden_size=4,
             batch_size=8, log_every=2, checkpoint_every=4, beta=4.0, optimizer="adagrad",
@@ -58,7 +58,7 @@ def test_ball_models_refuse_other_image_sizes():
 def test_main_py_needs_no_sampler_flag_for_shapes():
     """2D shapes have one sampler: --dataset=shapes alone gives it (main.py passes the
     flags it was given); an explicit --sampler=trajectory is left for validate()."""
-    from config import with_dataset_defaults
+    from betavae.config import with_dataset_defaults
     values = dataclasses.asdict(Config(dataset="shapes", model="paper_fc"))
     assert values["sampler"] == "trajectory"  # Config's default, the original's
     assert with_dataset_defaults(values, {"dataset", "model"})["sampler"] == "iid"

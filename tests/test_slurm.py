@@ -1,7 +1,7 @@
-"""./run --slurm on a real single-node SLURM (tests/slurm/start.sh starts one; .ci/run
-does): the array trains the runs, a second ./run only scores and draws, and a cancelled
-task's run resumes from its checkpoint when the array is submitted again. Skipped where
-no SLURM node is up."""
+"""./run --slurm: the array script it writes, and on a real single-node SLURM
+(tests/slurm/start.sh starts one; .ci/run does): the array trains the runs, a second ./run
+only scores and draws, and a cancelled task's run resumes from its checkpoint when the
+array is submitted again. Those are skipped where no SLURM node is up."""
 
 import os
 import re
@@ -11,6 +11,8 @@ import sys
 import time
 
 import pytest
+
+from test_run import run  # noqa: F401 (the fixture: ./run in-process, no GPUs)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAIT = 240  # seconds an array may take here before the test gives up
@@ -24,7 +26,7 @@ def _node_up():
                                        out.stdout.splitlines())
 
 
-pytestmark = pytest.mark.skipif(
+needs_slurm = pytest.mark.skipif(
     not _node_up(), reason="no SLURM node is up here (bash tests/slurm/start.sh starts one)")
 
 
@@ -62,6 +64,7 @@ def _steps(run_dir):
                                             for f in os.listdir(run_dir)) if m)
 
 
+@needs_slurm
 def test_the_array_trains_the_runs_and_run_then_only_draws(tmp_path):
     selection = ["--quick", "--models=conv", "--num_balls=1", "--betas=0.1,0.5",
                  f"--train_dir={tmp_path}/ck/ts", f"--figures_dir={tmp_path}/figs"]
@@ -86,6 +89,7 @@ def test_the_array_trains_the_runs_and_run_then_only_draws(tmp_path):
         assert os.path.exists(tmp_path / "figs" / name), name
 
 
+@needs_slurm
 def test_a_cancelled_task_resumes_from_its_checkpoint(tmp_path):
     selection = ["--quick", "--models=conv", "--num_balls=1", "--betas=1.0",
                  f"--train_dir={tmp_path}/ck/ts", f"--figures_dir={tmp_path}/figs"]
@@ -104,3 +108,51 @@ def test_a_cancelled_task_resumes_from_its_checkpoint(tmp_path):
     with open(run_dir / "sessions.csv") as f:
         starts = [int(line.split(",")[1]) for line in f.read().splitlines()[1:]]
     assert starts[0] == 0 and starts[-1] >= stopped  # the second task resumed
+
+
+def test_the_slurm_script_has_a_task_per_unfinished_run_and_its_points(run, tmp_path,
+                                                                        capsys):
+    """--slurm --dry-run prints the array script: one task per run not finished, in the
+    plan's order; a shapes run trains to each point ahead of it, scores it, then ends."""
+    argv = ["--shapes", "--betas=4.0,1.0", "--objectives=beta", "--slurm", "--dry-run",
+            "--partition=gpu", "--gpus_per_task=1", "--time=8:00:00",
+            "--sbatch_args=--account=me --qos=long",
+            "--train_dir", str(tmp_path / "ck" / "ts"), "--figures_dir", str(tmp_path / "f")]
+    # beta 4 already finished here: left out
+    done = tmp_path / "ck" / "ts_dataset_shapes_model_burgess_beta_4.0"
+    done.mkdir(parents=True)
+    (done / "config.json").write_text("{}")
+    (done / "ckpt-300000.index").write_text("")
+    assert run.main(argv) == 0
+    script = capsys.readouterr().out
+    for line in ("#SBATCH --array=0-0", "#SBATCH --partition=gpu", "#SBATCH --time=8:00:00",
+                 "#SBATCH --gres=gpu:1", "#SBATCH --account=me", "#SBATCH --qos=long",
+                 f"#SBATCH --chdir={ROOT}"):
+        assert line in script.splitlines(), line
+    task = script.split("0)  # ")[1]
+    assert task.startswith("ts_dataset_shapes_model_burgess_beta_1.0\n")
+    stages = task.split("&&")
+    assert len(stages) == 2 * 11 + 1  # 11 points, each trained to and scored; the end
+    assert "--stop_at=25000" in stages[0] and "--point" in stages[1]
+    assert "--stop_at" not in stages[-1] and "main.py" in stages[-1]
+    assert f"{sys.executable} main.py" in stages[0]  # the interpreter that ran ./run
+    assert "--threads" not in task  # GPUs: no CPU thread count
+    # a run half done resumes: points behind its checkpoint are not trained to again
+    half = tmp_path / "ck" / "ts_dataset_shapes_model_burgess_beta_1.0"
+    half.mkdir()
+    (half / "config.json").write_text("{}")
+    (half / "ckpt-60000.index").write_text("")
+    assert run.main(argv) == 0
+    stages = capsys.readouterr().out.split("0)  # ")[1].split("&&")
+    assert len(stages) == 2 * 9 + 1 and "--stop_at=75000" in stages[0]
+
+
+def test_slurm_options_need_slurm(run, capsys):
+    with pytest.raises(SystemExit):
+        run.main(["--quick", "--partition=gpu"])
+    assert "go with --slurm" in capsys.readouterr().err
+    for wrong in ("--seed=1", "--reproduc"):  # no abbreviations (--seed is main.py's)
+        with pytest.raises(SystemExit):
+            run.main(["--quick", wrong])
+        err = capsys.readouterr().err
+        assert f"unrecognized arguments: {wrong}" in err and "go after --" in err

@@ -5,10 +5,10 @@ import os
 
 import pytest
 
-import runner
-import summaries
-import sweep
-from config import Config
+from sweep import timing
+from results import summaries
+from sweep import plan
+from betavae.config import Config
 
 
 def test_kept_summary_reads_a_runs_kept_summary(tmp_path, capsys):
@@ -35,7 +35,7 @@ def test_kept_summaries_reads_every_readable_run_in_name_order(tmp_path, capsys)
 
 
 def test_each_seed_and_each_changed_setting_has_its_own_directory():
-    planned = sweep.plan("reproduce", "ck/ts", seeds=(0, 1, 2))
+    planned = plan.plan("reproduce", "ck/ts", seeds=(0, 1, 2))
     assert len(planned) == 54
     assert len({c.run_dir for c, _ in planned}) == 54
     names = {(c.model, c.num_balls, c.beta, c.seed): c.run_dir for c, _ in planned}
@@ -45,35 +45,35 @@ def test_each_seed_and_each_changed_setting_has_its_own_directory():
     assert all("--seed=2" in a for a in seed2)
     assert not any("--seed" in " ".join(a) for c, a in planned if c.seed == 0)
     # --seed after --: the same directories as --seeds
-    via_extra = sweep.plan("reproduce", "ck/ts", extra=["--seed=2"])
+    via_extra = plan.plan("reproduce", "ck/ts", extra=["--seed=2"])
     assert sorted(c.run_dir for c, _ in via_extra) == sorted(c.run_dir for c, _ in planned
                                                               if c.seed == 2)
     # a flag that changes what is computed names the prefix; one that does not, nothing
-    changed = sweep.plan("reproduce", "ck/ts", extra=["--lr=1e-3", "--max_step=50",
+    changed = plan.plan("reproduce", "ck/ts", extra=["--lr=1e-3", "--max_step=50",
                                                       "--threads=1"])
     assert {c.train_dir for c, _ in changed} == {"ck/ts_lr_0.001"}
     assert all(c.lr == 1e-3 and c.max_step == 50 and a[-3:] == ["--lr=1e-3",
                                                                "--max_step=50", "--threads=1"]
                for c, a in changed)
     with pytest.raises(ValueError, match="either as --seeds or as --seed"):
-        sweep.plan("reproduce", "ck/ts", seeds=(0, 1), extra=["--seed=3"])
+        plan.plan("reproduce", "ck/ts", seeds=(0, 1), extra=["--seed=3"])
     with pytest.raises(ValueError, match="the sweep sets it for each run"):
-        sweep.plan("reproduce", "ck/ts", extra=["--model=conv"])
+        plan.plan("reproduce", "ck/ts", extra=["--model=conv"])
 
 
 def test_flags_after_the_separator_are_typed_as_main_py_reads_them():
-    assert sweep.parse_flags(["--lr=3e-3", "--max_step=10", "--sampler=iid", "--friction",
+    assert plan.parse_flags(["--lr=3e-3", "--max_step=10", "--sampler=iid", "--friction",
                               "--nofriction", "--seed=4"]) == {
         "lr": 3e-3, "max_step": 10, "sampler": "iid", "friction": False, "seed": 4}
-    assert sweep.parse_flags(["--friction=true"]) == {"friction": True}
+    assert plan.parse_flags(["--friction=true"]) == {"friction": True}
     # as main.py reads them: a value after a space, and the absl forms of a boolean
-    assert sweep.parse_flags(["--lr", "3e-3", "--max_step", "7", "--friction=false"]) == {
+    assert plan.parse_flags(["--lr", "3e-3", "--max_step", "7", "--friction=false"]) == {
         "lr": 3e-3, "max_step": 7, "friction": False}
     for bad, message in (("--foo=1", "not a main.py flag"), ("--lr", "Missing value"),
                          ("--max_step=ten", "max_step=ten: invalid literal for int"),
                          ("lr=1", "not a main.py")):
         with pytest.raises(ValueError, match=message):
-            sweep.parse_flags([bad])
+            plan.parse_flags([bad])
 
 
 def _timing(tmp_path, rows):
@@ -97,9 +97,9 @@ def test_run_time_is_the_union_of_the_runs_intervals_and_the_last_figures(tmp_pa
         ("01", "10:45:00", "trained all", "reproduce", "2700"),
         ("01", "10:46:00", "done", "reproduce", "2760"),
     ])
-    assert runner.run_time(path) == (46 * 60, 1)
-    assert runner.run_time(path, ["a"]) == (32 * 60, 1)  # a run alone: no figures
-    assert runner.run_time(path, []) == (0, 1)
+    assert timing.run_time(path) == (46 * 60, 1)
+    assert timing.run_time(path, ["a"]) == (32 * 60, 1)  # a run alone: no figures
+    assert timing.run_time(path, []) == (0, 1)
 
 
 def test_run_time_across_sessions_counts_a_stopped_run_and_drops_a_replaced_one(tmp_path):
@@ -125,7 +125,7 @@ def test_run_time_across_sessions_counts_a_stopped_run_and_drops_a_replaced_one(
     # Day 1: a's 10 min ("old"'s first 25 min are dropped: it was replaced). Day 2: a, then
     # "old" (open till the session's last event, 09:00) and c cover 08:00-09:00, 60 min;
     # c's scoring after 09:00, cut off without an event, is not counted. Figures: 1 min.
-    assert runner.run_time(path) == ((10 + 60 + 1) * 60, 3)
+    assert timing.run_time(path) == ((10 + 60 + 1) * 60, 3)
 
 
 def test_run_time_of_one_model(tmp_path):
@@ -143,24 +143,24 @@ def test_run_time_of_one_model(tmp_path):
     configs = [Config(model=m, beta=0.1) for m in ("conv", "all_conv")]
     for c in configs:
         assert os.path.basename(c.run_dir) in (conv, all_conv)
-    assert runner.run_time(path, runner.run_names(configs, model="conv")) == (600, 1)
-    assert runner.run_time(path, runner.run_names(configs, model="all_conv")) == (1200, 1)
-    assert runner.run_time(path) == (1860, 1)
+    assert timing.run_time(path, timing.run_names(configs, model="conv")) == (600, 1)
+    assert timing.run_time(path, timing.run_names(configs, model="all_conv")) == (1200, 1)
+    assert timing.run_time(path) == (1860, 1)
 
 
 def test_a_runs_own_settings_replace_its_models_and_longest_runs_start_first(monkeypatch):
     per_model = {"conv": {"lr": 3e-3, "max_step": 300}, "all_conv": {"max_step": 100}}
     per_run = {("conv", 2, 1.0): {"max_step": 900}, ("conv", 1, 0.5): {"lr": 6e-3}}
-    monkeypatch.setitem(sweep.PRESETS, "test", (per_model, ("all_conv", "conv"), per_run,
-                                                (sweep.NUM_BALLS, sweep.BETAS), []))
-    planned = sweep.runs("test")
+    monkeypatch.setitem(plan.PRESETS, "test", (per_model, ("all_conv", "conv"), per_run,
+                                                (plan.NUM_BALLS, plan.BETAS), []))
+    planned = plan.runs("test")
     assert len(planned) == 12
     assert [m for m, _, _, _ in planned] == ["all_conv"] * 6 + ["conv"] * 6
     assert planned[6] == ("conv", 2, 1.0, {"lr": 3e-3, "max_step": 900})
     assert ("conv", 1, 0.5, {"lr": 6e-3, "max_step": 300}) in planned
     # the others keep the preset's order
     assert [(n, b) for m, n, b, _ in planned[:6]] == [
-        (n, b) for n in sweep.NUM_BALLS for b in sweep.BETAS]
+        (n, b) for n in plan.NUM_BALLS for b in plan.BETAS]
     assert per_model["conv"] == {"lr": 3e-3, "max_step": 300}  # not changed in place
 
 
@@ -177,7 +177,7 @@ def test_run_time_of_runs_not_scored_one_by_one(tmp_path, end):
         ("01", "10:20:00", "trained all", "quick", "1200"),
         ("01", "10:22:00", "done", "quick", "1320"),
     ])
-    assert runner.run_time(path) == ((5 + 3 + 2) * 60, 1)
+    assert timing.run_time(path) == ((5 + 3 + 2) * 60, 1)
 
 
 def test_run_time_reads_old_local_rows_beside_new_utc_ones(tmp_path, monkeypatch):
@@ -191,7 +191,7 @@ def test_run_time_reads_old_local_rows_beside_new_utc_ones(tmp_path, monkeypatch
                 "2026-01-02T10:00:00+00:00,start,reproduce,\n"
                 "2026-01-02T10:00:00+00:00,started,b,\n"
                 "2026-01-02T12:05:00+02:00,finished,b,300\n")  # 10:05 UTC
-    assert runner.run_time(path) == (15 * 60, 2)
+    assert timing.run_time(path) == (15 * 60, 2)
 
 
 def test_run_time_of_one_seed(tmp_path):
@@ -206,10 +206,10 @@ def test_run_time_of_one_seed(tmp_path):
         ("01", "10:51:00", "done", "reproduce", "1860"),
     ])
     configs = [Config(model="conv", beta=0.1, seed=s) for s in (0, 1)]
-    assert runner.run_time(path, runner.run_names(configs, seed=0)) == (1200, 1)
-    assert runner.run_time(path, runner.run_names(configs, seed=1)) == (1800, 1)
-    assert runner.run_time(path, runner.run_names(configs, model="conv", seed=1)) == (1800, 1)
-    assert runner.run_time(path) == (3060, 1)
+    assert timing.run_time(path, timing.run_names(configs, seed=0)) == (1200, 1)
+    assert timing.run_time(path, timing.run_names(configs, seed=1)) == (1800, 1)
+    assert timing.run_time(path, timing.run_names(configs, model="conv", seed=1)) == (1800, 1)
+    assert timing.run_time(path) == (3060, 1)
 
 
 def test_run_time_of_the_shapes_runs_by_their_model():
@@ -217,14 +217,14 @@ def test_run_time_of_the_shapes_runs_by_their_model():
     "_num_balls_", and they are counted by their configs' model all the same."""
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "figures", "shapes_4500_steps", "sweep_time.csv")
-    configs = [c for c, _ in sweep.plan("shapes", "./checkpoints/shapes/train_store",
+    configs = [c for c, _ in plan.plan("shapes", "./checkpoints/shapes/train_store",
                                         (0, 1, 2)) if c.model == "paper_fc"]
-    names = runner.run_names(configs, model="paper_fc")
+    names = timing.run_names(configs, model="paper_fc")
     assert len(names) == len(configs) and not any("_num_balls_" in n for n in names)
-    model_time = runner.run_time(path, names)[0]
+    model_time = timing.run_time(path, names)[0]
     assert model_time > 3600  # 69 min of training and scoring on 1 December
-    assert model_time == runner.run_time(path, names | {"no_such_run"})[0]
-    assert runner.run_time(path, runner.run_names(configs, model="conv"))[0] == 0
+    assert model_time == timing.run_time(path, names | {"no_such_run"})[0]
+    assert timing.run_time(path, timing.run_names(configs, model="conv"))[0] == 0
 
 
 def test_points_along_the_way_are_kept_once_each_and_set_aside_on_a_fresh_start(tmp_path):

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import runs
-import train
-from config import Config, validate
-from runs import read_metrics
+from betavae import runs
+from betavae import train
+from betavae.config import Config, validate
+from betavae.runs import read_metrics
 
 
 def small_config(tmp_path, **overrides):
@@ -82,7 +82,8 @@ def test_a_run_stopped_at_a_step_keeps_its_length_and_resumes_to_it(tmp_path, ca
     assert train.train(config, stop_at=20) == 20
     assert train.train(config) == 30
     assert [r["step"] for r in read_metrics(config.run_dir)] == [10, 20, 30]
-    assert [f[3] for f in runs.load_runs(str(tmp_path / "train_store"), finished=True)] == [30]
+    assert [run.step for _, run in runs.load_runs(str(tmp_path / "train_store"),
+                                                   finished=True)] == [30]
 
 
 def test_resume_with_other_settings_is_refused(tmp_path):
