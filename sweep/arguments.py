@@ -61,7 +61,8 @@ def parse_args(argv):
     parser.add_argument("--train_dir", help="run directory prefix (default "
                         "./checkpoints/<preset>/train_store; faithful: "
                         "./checkpoints/train_store)")
-    parser.add_argument("--figures_dir", help="default figures/<preset>; faithful: figures")
+    parser.add_argument("--figures_dir", help="default figures/<preset> (the original's "
+                        "sweep: figures/faithful)")
     cluster = parser.add_argument_group(
         "SLURM", "--slurm submits the runs that are not finished as one sbatch array job "
         "(a task per run, in the plan's order) instead of running them here; ./run with "
@@ -100,7 +101,7 @@ def parse_args(argv):
     except ValueError as e:
         parser.error(f"after --: {e}")
     if args.figures_dir is None:
-        args.figures_dir = (os.path.join("figures", sub).rstrip("/") or "figures") + named
+        args.figures_dir = os.path.join("figures", args.preset) + named
     return args, extra
 
 

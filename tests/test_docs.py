@@ -3,6 +3,7 @@ a table pasted from a generated one is checked cell by cell against it, and one 
 in another layout against the csv it is made from."""
 
 import csv
+import glob
 import os
 
 import pytest
@@ -44,11 +45,10 @@ def table_with(path, header_start):
 
 @pytest.mark.parametrize("doc, generated, which", [
     ("docs/reproduce.md", "figures/reproduce/seeds.md", None),
-    ("docs/quick.md", "figures/quick/metrics.md", None),
+    ("docs/faithful.md", "figures/faithful/recipes.md", None),
     ("docs/shapes.md", "figures/shapes_small_sprites/shapes_objectives.md", 0),
     ("docs/shapes.md", "figures/shapes_development/shapes_objectives.md", 0),
     ("docs/shapes.md", "figures/shapes_development_bf16/shapes_objectives.md", 0),
-    ("README.md", "figures/shapes_small_sprites/shapes_objectives.md", 0),
 ])
 def test_a_pasted_table_is_the_generated_one(doc, generated, which):
     """Every table of the generated file (or only its table number `which`) is in doc."""
@@ -92,3 +92,98 @@ def test_the_readme_faithful_count_is_recipes_csv():
     minus = [round(float(r["minus_original"]), 2) for r in rows("figures/faithful/recipes.csv")]
     assert [int(g) for g in found.groups()] == [
         len(minus), sum(m <= 0.1 for m in minus), sum(m <= 0 for m in minus)]
+
+
+# --- every other number the README and docs give, computed from the committed files ---
+
+def text(path):
+    """The file's text with its line breaks and markdown quote marks as spaces."""
+    with open(os.path.join(ROOT, path)) as f:
+        return " ".join(f.read().replace("\n> ", " ").split())
+
+
+def docs_size():
+    return sum(os.path.getsize(p) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
+
+
+def test_the_readme_is_short_and_starts_with_the_commands():
+    assert os.path.getsize(os.path.join(ROOT, "README.md")) <= 8000
+    with open(os.path.join(ROOT, "README.md")) as f:
+        head = f.readlines()[:40]
+    assert any(line.startswith("pip install -r requirements.txt") for line in head)
+    assert docs_size() <= 62000, f"docs/ holds {docs_size()} bytes"
+
+
+def test_the_reproduce_count_is_seeds_md():
+    with open(os.path.join(ROOT, "figures/reproduce/seeds.md")) as f:
+        count = f.read().strip().splitlines()[-1]
+    assert count.startswith("Of 18 settings")
+    for doc in ("README.md", "docs/reproduce.md"):
+        assert count in text(doc), doc
+
+
+def seed_hours():
+    from sweep import plan, timing
+    configs = [c for c, _ in plan.plan("reproduce", "./checkpoints/reproduce/train_store",
+                                      (0, 1, 2), [], "python")]
+    path = os.path.join(ROOT, "figures/reproduce/sweep_time.csv")
+    return [timing.run_time(path, timing.run_names(configs, seed=s))[0] / 3600
+            for s in (0, 1, 2)]
+
+
+def test_the_time_per_seed_is_sweep_time_csv():
+    hours = seed_hours()
+    assert (f"seed 0 {hours[0]:.2f} h, seed 1 {hours[1]:.2f} h, seed 2 {hours[2]:.2f} h"
+            in text("docs/reproduce.md"))
+    readme = text("README.md")
+    assert f"took {min(hours):.2f} to {max(hours):.2f} h each" in readme
+    assert f"take about {sum(hours):.0f} h" in readme
+    machines = {m for s in summaries_of("figures/reproduce") for m in s["machines"]}
+    assert machines and all(m.startswith("2 vCPU") and "AVX-512" in m for m in machines)
+
+
+def summaries_of(figures_dir):
+    from results import summaries
+    return summaries.kept_summaries(os.path.join(ROOT, figures_dir))
+
+
+def test_the_quick_and_faithful_times_are_sweep_time_csv():
+    from sweep import timing
+    quick, _ = timing.run_time(os.path.join(ROOT, "figures/quick/sweep_time.csv"))
+    assert f"took {quick / 60:.1f} min" in text("docs/quick.md")
+    assert f"A first result in {quick / 60:.0f} minutes" in text("README.md")
+    faithful, invocations = timing.run_time(os.path.join(ROOT,
+                                                         "figures/faithful/sweep_time.csv"))
+    assert f"{faithful / 3600:.1f} h over {invocations} invocations" in text("docs/faithful.md")
+
+
+def speed():
+    from reporting import speed as speed_module
+    dirs = [os.path.join(ROOT, "figures", d) for d in speed_module.DEFAULT_FOLDERS]
+    return speed_module, speed_module.speed_rows(dirs)
+
+
+def test_the_speed_table_and_its_reading_are_the_kept_summaries():
+    module, rows = speed()
+    table = module.speed_markdown(rows).replace(ROOT + "/figures/", "")
+    assert table in open(os.path.join(ROOT, "docs/performance.md")).read()
+    median = {(r["sweep"], r["model"], r["machine"], r["precision"]): r["median"] for r in rows}
+    amd = "2 vCPU AMD EPYC, "
+    ratios = [median[("faithful", m, amd + "AVX-512", "float32")]
+              / median[("faithful", m, amd + "AVX2", "float32")] for m in ("conv", "all_conv")]
+    said = f"{min(ratios):.1f}-{max(ratios):.1f}x"
+    assert f"{said} faster on the AVX-512" in text("docs/performance.md")
+    assert f"{said} slower" in text("README.md")
+    conv = [v for (sweep, model, _, _), v in median.items()
+            if (sweep, model) == ("reproduce", "conv")]
+    assert f"{min(conv):.0f} to {max(conv):.0f} images/s" in text("docs/performance.md")
+    bf16 = (median[("shapes_development_bf16", "burgess", amd + "AVX-512", "mixed_bfloat16")]
+            / median[("shapes_development", "burgess", amd + "AVX-512", "float32")])
+    assert f"{bf16:.1f}x faster in bfloat16" in text("docs/performance.md")
+
+
+def test_the_quick_start_says_what_its_reference_run_reached():
+    last = rows("figures/quick_start/metrics.csv")[-1]
+    assert last["step"] == "200"
+    assert (f"a reconstruction near {round(float(last['reconstruction']), -1):.0f} nats at "
+            "step 200") in text("README.md")
