@@ -187,3 +187,20 @@ def test_the_quick_start_says_what_its_reference_run_reached():
     assert last["step"] == "200"
     assert (f"a reconstruction near {round(float(last['reconstruction']), -1):.0f} nats at "
             "step 200") in text("README.md")
+
+
+def test_the_shapes_sizes_are_the_measured_and_drawn_ones():
+    from betavae import shapes
+    from test_shapes import DSPRITES_AT_SCALES, DSPRITES_CENTRE, DSPRITES_TURNING
+    doc = text("docs/shapes.md")
+    (square, ellipse, heart) = (DSPRITES_TURNING[s] for s in (0, 1, 2))
+    s_area, (s_h, s_w) = DSPRITES_AT_SCALES[0][-1]
+    e_area, (e_h, e_w) = DSPRITES_AT_SCALES[1][-1]
+    for cell in (f"{s_w}x{s_h} px axis-aligned ({s_area}), {square[1]}-{square[2]} px turned",
+                 f"side {shapes.SQUARE_SIDE} px",
+                 f"{e_w}x{e_h} px, {ellipse[1]}-{ellipse[2]} px",
+                 f"semi-axes {shapes.ELLIPSE_AXES[0]} and {shapes.ELLIPSE_AXES[1]} px",
+                 f"{heart[1]}-{heart[2]} px",
+                 f"two lobes of radius {shapes.HEART_LOBE_RADIUS}",
+                 f"from {DSPRITES_CENTRE[0]:.0f} to {DSPRITES_CENTRE[1]:.0f} px"):
+        assert cell in doc, cell
