@@ -204,3 +204,13 @@ def test_the_shapes_sizes_are_the_measured_and_drawn_ones():
                  f"two lobes of radius {shapes.HEART_LOBE_RADIUS}",
                  f"from {DSPRITES_CENTRE[0]:.0f} to {DSPRITES_CENTRE[1]:.0f} px"):
         assert cell in doc, cell
+
+
+def test_the_trajectory_statistics_are_the_computed_ones():
+    from betavae import analysis
+    one, two = analysis.trajectory_statistics(1), analysis.trajectory_statistics(2)
+    low, high = min(one["min"], two["min"]), max(one["max"], two["max"])
+    for said in (f"{one['outside_valid_range']:.2%} of one-ball coordinates",
+                 f"(from {low:.2f} to {high:.2f})", f"{two['outside_valid_range']:.2%} of two-ball",
+                 f"{two['trajectories_with_overlap']:.1%} of two-ball trajectories"):
+        assert said in text("docs/differences.md"), said
