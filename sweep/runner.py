@@ -114,6 +114,7 @@ class Sweep:
         self.threads = []
         self.stopping = None  # the stop signal's name once one arrived (set without a lock)
         self.results, self.progress = [], threading.Lock()
+        self.shares, self.unfinished = {}, 0  # run dir -> its planned share; jobs not done
         self.start = time.time()
 
     def say(self, line):
@@ -203,12 +204,14 @@ class Sweep:
         points = self.begin(tag, config, name)
         log = os.path.join(log_dir, name)
         t0 = time.time()
-        for step in points:
-            outcome = self.train_and_score_point(tag, argv, config, log, gpu, step)
+        for i, step in enumerate(points):
+            outcome = self.train_and_score_point(
+                tag, self.rethreaded(argv, config) if i else argv, config, log, gpu, step)
             if outcome.status != "done":
                 self.timing(outcome.event(), name, time.time() - t0)
                 return outcome
-        outcome = self.command(tag, argv, log + ".log", gpu)
+        outcome = self.command(tag, self.rethreaded(argv, config) if points else argv,
+                               log + ".log", gpu)
         if outcome.status != "done":
             self.timing(outcome.event(), name, time.time() - t0)
             return outcome
@@ -223,6 +226,19 @@ class Sweep:
                                  bool(score_points(self.args.preset, config)))
         self.timing(outcome.event("summarized"), name, time.time() - t1)
         return outcome
+
+    def rethreaded(self, argv, config):
+        """argv with --threads for the cores as they are shared now: a run planned to share
+        them k ways takes cores // min(k, runs not finished), so the last runs of a sweep
+        take the cores the finished ones left, from their next main.py call on (a run
+        trained in stretches, --shapes). The first call of a run keeps its planned share."""
+        k = self.shares.get(config.run_dir, 1)
+        if k == 1 or not any(a.startswith("--threads=") for a in argv):
+            return argv
+        with self.progress:
+            sharing = max(1, min(k, self.unfinished))
+        threads = max(1, (os.cpu_count() or 1) // sharing)
+        return [f"--threads={threads}" if a.startswith("--threads=") else a for a in argv]
 
     def begin(self, tag, config, name):
         """Logs the run's start (fresh) or resumption; a fresh run's kept points (another
@@ -346,6 +362,7 @@ class Sweep:
             resources.give(need, gpu)
         with self.progress:
             self.results.append(result)
+            self.unfinished -= 1
             if self.stopping:
                 return
             self.say(f"[sweep] {len(self.results)} of {to_train} runs to train done"
@@ -368,6 +385,8 @@ class Sweep:
             else:
                 todo.append((f"[{i + 1}/{total}]", argv, config, k))
         skipped = total - len(todo)
+        self.unfinished = len(todo)
+        self.shares = {config.run_dir: k for _, _, config, k in todo}
         for tag, argv, config, k in todo:
             need = resources.need(k)
             gpu = resources.take(need)

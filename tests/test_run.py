@@ -82,7 +82,7 @@ def run(monkeypatch):
     return runner
 
 
-def _sweep(run, monkeypatch, tmp_path, *args, seconds=0.0, together=0, per_gpu=1):
+def run_sweep(run, monkeypatch, tmp_path, *args, seconds=0.0, together=0, per_gpu=1):
     fake = FakeExecute(seconds, together, per_gpu)
     monkeypatch.setattr(run.Sweep, "execute", lambda self, *a, **k: fake(*a, **k))
     code = run.main(["--train_dir", str(tmp_path / "ck" / "ts"), "--figures_dir",
@@ -107,7 +107,7 @@ def _keep_summaries(tmp_path, seed=None, **change):
 def test_a_fresh_clone_trains_every_run_whatever_summaries_it_holds(run, monkeypatch,
                                                                     tmp_path):
     _keep_summaries(tmp_path)
-    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce")
+    fake = run_sweep(run, monkeypatch, tmp_path, "--reproduce")
     assert len(fake.trained()) == 18
     # each trained run is scored (reporting/create_run_summary.py), then the figures are drawn
     scored = [a for a, _ in fake.calls if a[1] == "reporting/create_run_summary.py"]
@@ -119,19 +119,19 @@ def test_a_fresh_clone_trains_every_run_whatever_summaries_it_holds(run, monkeyp
 def test_reuse_skips_exactly_the_runs_whose_kept_summary_answers(run, monkeypatch,
                                                                  tmp_path):
     _keep_summaries(tmp_path)
-    assert _sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse").trained() == []
+    assert run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse").trained() == []
     # seed 1 has no summaries: all 18 train; seed 0's are reused
-    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse", "--seeds=0,1")
+    fake = run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse", "--seeds=0,1")
     assert len(fake.trained()) == 18 and all("--seed=1" in a for a in fake.trained())
     # the same with --seed after --
-    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse", "--", "--seed=1")
+    fake = run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse", "--", "--seed=1")
     assert len(fake.trained()) == 18
 
 
 def test_progress_counts_the_runs_done_of_those_to_train(run, monkeypatch, tmp_path,
                                                           capsys):
     _keep_summaries(tmp_path)  # seed 0's 18 are reused, seed 1's 18 train
-    _sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse", "--seeds=0,1")
+    run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse", "--seeds=0,1")
     lines = [line for line in capsys.readouterr().out.splitlines()
              if line.startswith("[sweep]")]
     assert len(lines) == 18
@@ -141,11 +141,11 @@ def test_progress_counts_the_runs_done_of_those_to_train(run, monkeypatch, tmp_p
 
 def test_reuse_does_not_take_a_summary_of_another_recipe(run, monkeypatch, tmp_path):
     _keep_summaries(tmp_path, kl_warmup_steps=123)
-    assert len(_sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse").trained()) == 18
+    assert len(run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--reuse").trained()) == 18
 
 
 def test_selection_flags(run, monkeypatch, tmp_path):
-    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv",
+    fake = run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv",
                   "--num_balls=2", "--betas=0.5,1.0")
     assert sorted((a[2], a[3], a[4]) for a in fake.trained()) == [
         ("--model=conv", "--num_balls=2", "--beta=0.5"),
@@ -154,7 +154,7 @@ def test_selection_flags(run, monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("jobs", range(1, 13))
 def test_n_jobs_run_n_at_a_time(run, monkeypatch, tmp_path, jobs):
-    fake = _sweep(run, monkeypatch, tmp_path, "--quick", f"--jobs={jobs}", seconds=0.01,
+    fake = run_sweep(run, monkeypatch, tmp_path, "--quick", f"--jobs={jobs}", seconds=0.01,
                   together=jobs)
     assert len(fake.trained()) == 18
     assert fake.most == min(jobs, 18)
@@ -162,20 +162,36 @@ def test_n_jobs_run_n_at_a_time(run, monkeypatch, tmp_path, jobs):
 
 def test_threads_are_the_cores_split_between_the_jobs(run, monkeypatch, tmp_path):
     monkeypatch.setattr(run.os, "cpu_count", lambda: 8)
-    fake = _sweep(run, monkeypatch, tmp_path, "--quick", "--jobs=4")
+    fake = run_sweep(run, monkeypatch, tmp_path, "--quick", "--jobs=4")
     assert all(a[-1] == "--threads=2" for a in fake.trained())
-    fake = _sweep(run, monkeypatch, tmp_path, "--quick", "--jobs=1")
+    fake = run_sweep(run, monkeypatch, tmp_path, "--quick", "--jobs=1")
     assert not any("--threads" in " ".join(a) for a in fake.trained())
     # --reproduce: as measured, conv and all_conv two at a time, fully connected alone
-    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce")
+    fake = run_sweep(run, monkeypatch, tmp_path, "--reproduce")
     threads = {a[2]: a[-1] for a in fake.trained()}
     assert threads == {"--model=conv": "--threads=4", "--model=all_conv": "--threads=4",
                        "--model=fully_connected": "--max_step=15000"}
 
 
+def test_the_last_runs_take_the_cores_the_finished_ones_left(run, monkeypatch):
+    """A run's later main.py calls (its stretches between points) share the cores only
+    with the runs not yet finished."""
+    monkeypatch.setattr(run.os, "cpu_count", lambda: 8)
+    args, extra = run.parse_args(["--shapes", "--jobs=4"])
+    sweep_ = run.Sweep(args, extra)
+    config = plan.plan("shapes", "./ck/ts", (None,), [], "python3")[0][0]
+    sweep_.shares = {config.run_dir: 4}
+    argv = ["python3", "main.py", "--beta=4.0", "--threads=2"]
+    for unfinished, threads in ((9, 2), (4, 2), (3, 2), (2, 4), (1, 8)):
+        sweep_.unfinished = unfinished
+        assert sweep_.rethreaded(argv, config)[-1] == f"--threads={threads}"
+    sweep_.shares = {config.run_dir: 1}  # a run planned alone keeps its command
+    assert sweep_.rethreaded(argv, config) == argv
+
+
 def test_gpus_go_to_the_first_free_one(run, monkeypatch, tmp_path):
     monkeypatch.setattr(run, "visible_gpus", lambda: ["0", "1"])
-    fake = _sweep(run, monkeypatch, tmp_path, "--quick", seconds=0.01, together=2)
+    fake = run_sweep(run, monkeypatch, tmp_path, "--quick", seconds=0.01, together=2)
     assert fake.most == 2  # one job per GPU, never two on one (the fake asserts it)
     assert {g for a, g in fake.calls if "main.py" in a[1]} == {"0", "1"}
 
@@ -185,7 +201,7 @@ def test_jobs_bound_the_runs_at_once_on_gpus_too(run, monkeypatch, tmp_path, job
     """--jobs=N runs at most N at once whatever the GPU count (1 on 2 GPUs ran 2, 3 ran
     2), spread evenly over the GPUs, in the plan's order (longest first)."""
     monkeypatch.setattr(run, "visible_gpus", lambda: ["0", "1"])
-    fake = _sweep(run, monkeypatch, tmp_path, "--reproduce", f"--jobs={jobs}",
+    fake = run_sweep(run, monkeypatch, tmp_path, "--reproduce", f"--jobs={jobs}",
                   seconds=0.02, together=jobs, per_gpu=2)  # 3 on 2 GPUs: 2 and 1
     assert fake.most == jobs
     planned = [a for _, a in plan.plan("reproduce", str(tmp_path / "ck" / "ts"),
@@ -198,7 +214,7 @@ def test_jobs_bound_the_runs_at_once_on_gpus_too(run, monkeypatch, tmp_path, job
 
 
 def test_events_are_logged_in_utc_with_the_zone(run, monkeypatch, tmp_path):
-    _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv", "--num_balls=1",
+    run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv", "--num_balls=1",
            "--betas=1.0")
     with open(tmp_path / "figs" / "sweep_time.csv") as f:
         rows = list(csv.DictReader(f))
@@ -324,34 +340,10 @@ def test_a_failure_is_reported_under_the_command_that_failed(run, monkeypatch, t
         0 if failing == "main.py" else 1)
 
 
-def test_the_shapes_preset_trains_burgess_and_the_papers_network_when_named(run, monkeypatch,
-                                                                          tmp_path):
-    fake = _sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
-    trained = fake.trained()
-    ends = [a for a in trained if not any(x.startswith("--stop_at=") for x in a)]
-    assert len(ends) == 6  # beta 4, beta 1 and annealed, two seeds
-    assert all("--dataset=shapes" in a and "--model=burgess" in a and "--optimizer=adam" in a
-               and "--batch_size=64" in a for a in trained)
-    assert sorted(a[4] for a in ends) == ["--beta=1.0"] * 4 + ["--beta=4.0"] * 2
-    assert sum("--objective=annealed" in a for a in ends) == 2
-    dirs = sorted(os.listdir(tmp_path / "ck"))
-    assert "ts_dataset_shapes_model_burgess_beta_4.0_seed_1" in dirs
-    assert "ts_dataset_shapes_model_burgess_annealed_gamma_1000.0_c_25.0_seed_1" in dirs
-    scripts = [a for a, _ in fake.calls if "main.py" not in a[1]]
-    assert sum("--progress" in a for a in scripts) == 6
-    assert [a[1] for a in scripts[-2:]] == ["reporting/create_metrics_table.py",
-                                            "reporting/create_score_graph.py"]
-    # the kept runs of the first renderer join its objective table
-    assert "--shapes_beside=figures/shapes_small_sprites" in scripts[-2]
-    paper = _sweep(run, monkeypatch, tmp_path, "--shapes", "--models=paper_fc").trained()
-    assert paper and all("--model=paper_fc" in a and "--optimizer=adagrad" in a
-                         for a in paper)
-
-
 def test_the_time_line_names_the_models_and_seeds_the_sweep_ran(run, monkeypatch,
                                                                  tmp_path, capsys):
     for _ in range(2):  # the time over invocations is printed from the second on
-        _sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
+        run_sweep(run, monkeypatch, tmp_path, "--shapes", "--seeds=0,1")
     line = [l for l in capsys.readouterr().out.splitlines() if "invocations" in l][-1]
     assert "burgess" in line and "seed 0" in line and "seed 1" in line
     assert not any(m in line for m in plan.MODELS)  # the ball models were not run
@@ -360,125 +352,16 @@ def test_the_time_line_names_the_models_and_seeds_the_sweep_ran(run, monkeypatch
 def test_a_partial_sweep_says_which_kept_summaries_its_figures_draw_on(run, monkeypatch,
                                                                        tmp_path, capsys):
     _keep_summaries(tmp_path)  # all 18 reproduce runs kept, as a clone has them
-    _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv")
+    run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv")
     out = capsys.readouterr().out
     assert ("[figures] the tables and figures also draw on 12 kept summaries in "
             f"{tmp_path / 'figs'}/runs of runs this invocation did not plan") in out
-    _sweep(run, monkeypatch, tmp_path, "--reproduce")  # the whole sweep: nothing else
+    run_sweep(run, monkeypatch, tmp_path, "--reproduce")  # the whole sweep: nothing else
     assert "also draw on" not in capsys.readouterr().out
 
 
-def _fake_points(fake, figures_dir, fingerprint=lambda step: None):
-    """A FakeExecute that also keeps a point for each reporting/create_run_summary.py --point, of
-    the checkpoint fingerprint(step)."""
-    def execute(sweep_, tag, argv, log_path, gpu=None):
-        code = fake(tag, argv, log_path, gpu)
-        if "--point" in argv:
-            name = os.path.basename(as_script(argv)[2].split("=", 1)[1])
-            steps = [int(a.split("=")[1]) for a in fake.trained()[-1] if a.startswith("--stop_at=")]
-            summaries.record_point(str(figures_dir), {
-                "run": name, "step": steps[-1], "config": {"batch_size": 128},
-                "checkpoint": fingerprint(steps[-1])})
-        return code
-    return execute
-
-
-def test_shapes_runs_are_scored_along_the_way_and_a_resume_repeats_no_point(
-        run, monkeypatch, tmp_path):
-    fake = FakeExecute()
-    monkeypatch.setattr(run.Sweep, "execute", _fake_points(fake, tmp_path / "figs"))
-    argv = ["--shapes", "--models=paper_fc", "--betas=4.0", "--objectives=beta",
-            "--train_dir",
-            str(tmp_path / "ck" / "ts"), "--figures_dir", str(tmp_path / "figs")]
-    assert run.main(argv) == 0
-    # trained to each point in turn, scored there, then to the end and summarized
-    steps = [a[-1] for a in fake.trained()]
-    assert steps == [f"--stop_at={s}" for s in range(12500, 150000, 12500)] + [
-        "--max_step=150000"]
-    # each stage keeps the run's length, so no stage looks like a finished run
-    assert all([x for x in a if x.startswith("--max_step=")] == ["--max_step=150000"]
-               for a in fake.trained())
-    scripts = [a[1:] for a, _ in fake.calls if a[1] == "reporting/create_run_summary.py"]
-    assert sum("--point" in a for a in scripts) == 11
-    assert "--progress" in scripts[-1] and "--point" not in scripts[-1]
-    name = "ts_dataset_shapes_model_paper_fc_beta_4.0"
-    points = summaries.read_progress(str(tmp_path / "figs"), name)
-    assert [p["step"] for p in points] == list(range(12500, 150000, 12500))
-    assert points[0]["images"] == 12500 * 128
-    # the same command again: every point is kept, none is scored again
-    fake.calls.clear()
-    assert run.main(argv) == 0
-    assert not any("--point" in a for a, _ in fake.calls)
-    assert len(summaries.read_progress(str(tmp_path / "figs"), name)) == 11
-    # a run that starts afresh (its checkpoints are not on this machine) sets them aside
-    import shutil
-    shutil.rmtree(tmp_path / "ck" / name)
-    fake.calls.clear()
-    assert run.main(argv) == 0
-    assert sum("--point" in a for a, _ in fake.calls) == 11
-    assert os.path.exists(tmp_path / "figs" / "runs" / name / "progress.replaced.jsonl")
-
-
-def test_a_run_trained_afresh_says_whether_it_repeats_the_set_aside_points(
-        run, monkeypatch, tmp_path, capsys):
-    import shutil
-    arithmetic = {"kind": "a"}
-    fake = FakeExecute()
-    monkeypatch.setattr(run.Sweep, "execute", _fake_points(
-        fake, tmp_path / "figs", lambda step: f"{arithmetic['kind']}{step}"))
-    argv = ["--shapes", "--models=paper_fc", "--betas=4.0", "--objectives=beta",
-            "--train_dir",
-            str(tmp_path / "ck" / "ts"), "--figures_dir", str(tmp_path / "figs")]
-    name = "ts_dataset_shapes_model_paper_fc_beta_4.0"
-    assert run.main(argv) == 0
-    assert "set-aside training" not in capsys.readouterr().out  # nothing set aside yet
-    # afresh on a machine of the same kind: the same checkpoints, point by point
-    shutil.rmtree(tmp_path / "ck" / name)
-    assert run.main(argv) == 0
-    out = capsys.readouterr().out
-    assert out.count("the set-aside training's checkpoint, bit for bit") == 11
-    assert f"{name}: its point at step 12500 is the set-aside" in out
-    # afresh again with other arithmetic: every point differs from the newest set aside
-    shutil.rmtree(tmp_path / "ck" / name)
-    arithmetic["kind"] = "b"
-    assert run.main(argv) == 0
-    out = capsys.readouterr().out
-    assert out.count("not the set-aside training's checkpoint") == 11
-    assert "bit for bit" not in out
-    # both earlier trainings' points are kept, the older first
-    aside = summaries.read_progress(str(tmp_path / "figs"), name, replaced=True)
-    assert [p["checkpoint"] for p in aside][::11] == ["a12500", "a12500"]
-    assert len(aside) == 22
-
-
-def test_the_shapes_preset_is_the_references_length_with_the_annealed_objective():
-    planned = plan.plan("shapes", "ck/ts", (0,))
-    # the beta runs first, then the annealed ones; burgess before paper_fc in each
-    assert [(c.model, c.beta, c.objective) for c, _ in planned] == [
-        ("burgess", 4.0, "beta"), ("burgess", 1.0, "beta"), ("paper_fc", 4.0, "beta"),
-        ("paper_fc", 1.0, "beta"), ("burgess", 1.0, "annealed"), ("paper_fc", 1.0, "annealed")]
-    planned = sorted(planned, key=lambda p: p[0].model)  # stable: each model's in order
-    assert {c.max_step * c.batch_size for c, _ in planned} == {19_200_000}
-    burgess, paper = planned[:3], planned[3:]
-    # disentangling-vae's recipe: Adam 5e-4, batch 64, the KL weight ramped over 10000 steps
-    assert {(c.optimizer, c.lr, c.batch_size) for c, _ in burgess} == {("adam", 5e-4, 64)}
-    assert [c.kl_warmup_steps for c, _ in burgess] == [10000, 10000, 0]
-    for (annealed, _), (optimizer, lr) in ((burgess[-1], ("adam", 5e-4)),
-                                          (paper[-1], ("adagrad", 3e-3))):
-        assert (annealed.gamma, annealed.c_max, annealed.c_steps * annealed.batch_size) == (
-            1000.0, 25.0, 6_400_000)
-        # the same network and optimizer as the beta runs (paper_fc: at the rate that did
-        # not diverge)
-        assert (annealed.optimizer, annealed.lr) == (optimizer, lr)
-        # scored every 1.6M images along the way
-        points = runner.score_points("shapes", annealed)
-        assert points[0] * annealed.batch_size == 1_600_000 and len(points) == 11
-    assert {c.lr for c, _ in paper[:2]} == {1e-2}
-    assert runner.score_points("reproduce", paper[-1][0]) == []
-
-
 def test_the_faithful_sweep_scores_each_run_as_it_finishes(run, monkeypatch, tmp_path):
-    fake = _sweep(run, monkeypatch, tmp_path, "--models=conv,all_conv", "--num_balls=2")
+    fake = run_sweep(run, monkeypatch, tmp_path, "--models=conv,all_conv", "--num_balls=2")
     assert len(fake.trained()) == 6
     scripts = [a[1] for a, _ in fake.calls]
     assert scripts.count("reporting/create_run_summary.py") == 6
@@ -488,7 +371,7 @@ def test_the_faithful_sweep_scores_each_run_as_it_finishes(run, monkeypatch, tmp
             assert scripts[i + 1] == "reporting/create_checkpoint_spread.py"
             assert fake.calls[i + 1][0][2] == fake.calls[i][0][2]  # --run_dir
     assert "reporting/create_checkpoint_spread.py" not in [
-        a[1] for a, _ in _sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv",
+        a[1] for a, _ in run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv",
                                 "--num_balls=1").calls]
     trained = fake.trained()
     assert all("--max_step" not in " ".join(a) for a in trained)  # the original's commands
