@@ -1,4 +1,4 @@
-"""Trains one beta-VAE on ball images (the original's main.py and its flags).
+r"""Trains one beta-VAE on ball images (the original's main.py and its flags).
 
     python main.py --model=fully_connected --num_balls=2 --beta=1.0 --hidden_size=10 \
         --lr=5e-5 --weight_init=0.01 --max_step=200

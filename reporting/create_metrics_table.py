@@ -1,4 +1,4 @@
-"""Disentanglement in numbers for every run: reconstruction, KL, active latents and the
+r"""Disentanglement in numbers for every run: reconstruction, KL, active latents and the
 beta-VAE, FactorVAE, MIG, DCI and SAP scores (betavae/metrics.py), as figures/metrics.csv,
 metrics.md and {one,two}_ball_mig.png; for 2D shapes also shapes_objectives.md and .csv
 (each objective's seeds, and the latent that carries shape, beside the paper's numbers)

@@ -1,4 +1,4 @@
-"""The training curves of runs that several sweeps share, side by side: reconstruction
+r"""The training curves of runs that several sweeps share, side by side: reconstruction
 against step and against minutes of training, e.g. the faithful runs (the original's
 recipe) beside the reproduce runs of the same settings:
 

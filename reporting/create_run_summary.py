@@ -1,4 +1,4 @@
-"""One trained run's results, kept beside the figures: its numbers (summary.json: the
+r"""One trained run's results, kept beside the figures: its numbers (summary.json: the
 metrics-table row and per-latent stddevs), its training curve, its traversal heat map
 and an animated traversal GIF (for 2D shapes also its mutual-information matrix, each
 latent's KL along training, and each shape reconstructed). ./run --reproduce calls it as

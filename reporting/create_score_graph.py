@@ -1,4 +1,4 @@
-"""The beta-VAE, FactorVAE, MIG, DCI and SAP scores against beta, seeds spread, one
+r"""The beta-VAE, FactorVAE, MIG, DCI and SAP scores against beta, seeds spread, one
 figure per dataset (shapes_scores.png with the paper's numbers; one_ball_scores.png, ...),
 and for 2D shapes the scores along training, a line per objective
 (shapes_scores_along_training.png, from the points ./run --shapes scores as it trains).

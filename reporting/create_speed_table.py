@@ -1,4 +1,4 @@
-"""Prints the training speed of the committed sweeps' runs as a markdown table
+r"""Prints the training speed of the committed sweeps' runs as a markdown table
 (reporting/speed.py), the table docs/performance.md holds:
 
     python -m reporting.create_speed_table \

@@ -1,4 +1,4 @@
-"""Reconstruction against training step for every run, one figure per dataset, with the
+r"""Reconstruction against training step for every run, one figure per dataset, with the
 original's final values marked: {one,two}_ball_training_curves.png.
 
     python -m reporting.create_training_curves --train_dir=./checkpoints/reproduce/train_store \

@@ -1,4 +1,4 @@
-"""Training and data-generation throughput, against this machine's own limits.
+r"""Training and data-generation throughput, against this machine's own limits.
 
     python -m tools.benchmark --models=fully_connected,conv,all_conv --num_balls=1,2 \
         --json=benchmark.json

@@ -1,4 +1,4 @@
-"""How long a run of a preset must train before its scores settle: trains one run in
+r"""How long a run of a preset must train before its scores settle: trains one run in
 stages (main.py resumes it to each --max_step in turn) and scores it after each stage,
 appending a row per stage to a CSV (training seconds so far, the three scores, the time
 scoring took, as summaries.evaluate measures them). Meant for a development seed, so the
