@@ -109,7 +109,6 @@ class Config:
 DEFAULTS = dataclasses.asdict(Config())
 
 
-
 def with_dataset_defaults(values, given):
     """Settings {name: value} with what the dataset fixes filled in where it was not
     given (`given`: the names set explicitly): 2D shapes have one sampler, iid. An

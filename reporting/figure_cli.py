@@ -16,7 +16,6 @@ from betavae import tf_env  # noqa: F401  (sets TensorFlow's environment before 
 from absl import app, flags  # noqa: E402
 
 
-
 def define_sizes():
     """Defines --num_train, --num_eval and --num_mig (disentanglement_lib's defaults)."""
     from betavae import metrics

@@ -120,8 +120,6 @@ float_list = list_of(float, "numbers")
 str_list = list_of(str.strip, "names")
 
 
-
-
 def without_slurm(argv):
     """./run's arguments less --slurm, --dry-run and SLURM_OPTIONS with their values (what
     scores and draws once the array is done)."""

@@ -28,8 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the reposi
 # the reporting package (script() gives the arguments that start either).
 TOP_LEVEL_SCRIPTS = ("create_cool_images", "create_stddev_graphs", "create_error_graph")
 _FIGURES = TOP_LEVEL_SCRIPTS + ("create_metrics_table",)
-# These presets score each run as soon as it is trained (reporting/create_run_summary.py), so what
-# is finished is kept; the aggregate figures come from those summaries. (--quick's runs
+# These presets score each run as soon as it is trained (reporting/create_run_summary.py),
+# so what is finished is kept; the aggregate figures come from those summaries. (--quick's runs
 # are scored by its metrics table at its own small sizes.)
 SUMMARIZED = ("faithful", "reproduce", "shapes")
 FIGURE_SCRIPTS = {"faithful": _FIGURES + ("create_training_curves",), "quick": _FIGURES,
@@ -42,8 +42,6 @@ FIGURE_SCRIPTS = {"faithful": _FIGURES + ("create_training_curves",), "quick": _
 def script(name):
     """The arguments after the interpreter that start the figure script `name`."""
     return [name + ".py"] if name in TOP_LEVEL_SCRIPTS else ["-m", "reporting." + name]
-
-
 
 
 @dataclasses.dataclass(frozen=True)
