@@ -21,7 +21,7 @@ from results import identity, summaries
 from sweep import plan, slurm
 from sweep.arguments import parse_args, without_slurm
 from sweep.pool import Resources, visible_gpus
-from sweep.timing import TIMING_FILE, log_time, run_names, run_time
+from sweep.timing import TIMING_FILE, heartbeat, log_time, run_names, run_time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the repository
 # The original's three figure scripts are at the top level; the others are modules of
@@ -200,7 +200,12 @@ class Sweep:
             return Outcome("stopped", argv, last="not started")
         name = os.path.basename(config.run_dir)
         points = self.begin(tag, config, name)
-        log = os.path.join(log_dir, name)
+        with heartbeat(self.args.figures_dir, name):
+            return self.work(tag, argv, config, os.path.join(log_dir, name), gpu, name,
+                             points)
+
+    def work(self, tag, argv, config, log, gpu, name, points):
+        """The job's training and scoring (job), logged in sweep_time.csv."""
         t0 = time.time()
         for i, step in enumerate(points):
             outcome = self.train_and_score_point(

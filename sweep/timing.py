@@ -2,11 +2,14 @@
 starts, trains, scores and draws, across its invocations, and the wall time they add up to
 (run_time)."""
 
+import contextlib
 import csv
 import datetime
 import os
+import threading
 
 TIMING_FILE = "sweep_time.csv"
+HEARTBEAT_SECONDS = 300  # how often a running job logs that it is still at work
 
 
 def timing_row(event, name, seconds=None, now=None):
@@ -29,6 +32,26 @@ def log_time(figures_dir, event, name, seconds=None):
         os.write(fd, line.encode())
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def heartbeat(figures_dir, name):
+    """Logs "working" for the run every HEARTBEAT_SECONDS while the block runs (a job), so
+    a session that ends without a stop signal loses at most that much of the run's time:
+    run_time closes an invocation's open runs at its last event."""
+    done = threading.Event()
+
+    def beat():
+        while not done.wait(HEARTBEAT_SECONDS):
+            log_time(figures_dir, "working", name)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def utc(text):
@@ -100,6 +123,7 @@ class Timeline:
 # What each event of sweep_time.csv does to the timeline ("finished": trained, not scored).
 EVENTS = {"start": Timeline.invocation, "started": Timeline.fresh,
           "resumed": Timeline.resume, "trained": Timeline.reach,
+          "working": Timeline.reach,  # a running job's heartbeat
           **{event: Timeline.end for event in ("summarized", "summary failed",
                                                "point failed", "failed", "finished",
                                                "interrupted")},

@@ -227,6 +227,17 @@ def test_events_are_logged_in_utc_with_the_zone(run, monkeypatch, tmp_path):
     assert invocations == 1 and total >= 0
 
 
+def test_a_running_job_logs_a_heartbeat(run, monkeypatch, tmp_path):
+    monkeypatch.setattr(timing, "HEARTBEAT_SECONDS", 0.02)
+    run_sweep(run, monkeypatch, tmp_path, "--reproduce", "--models=conv", "--num_balls=1",
+              "--betas=1.0", seconds=0.2)
+    with open(tmp_path / "figs" / "sweep_time.csv") as f:
+        events = [r["event"] for r in csv.DictReader(f)]
+    assert "working" in events
+    assert events.index("working") > events.index("started")
+    assert "working" not in events[events.index("summarized"):]
+
+
 def test_sigint_reaches_the_running_trainings_and_is_logged(tmp_path):
     """The real ./run and main.py: a stop signal is passed on (main.py saves and says so),
     logged in sweep_time.csv, and the sweep exits 130 instead of hanging."""

@@ -128,6 +128,25 @@ def test_run_time_across_sessions_counts_a_stopped_run_and_drops_a_replaced_one(
     assert timing.run_time(path) == ((10 + 60 + 1) * 60, 3)
 
 
+def test_a_session_that_ends_without_a_signal_keeps_its_runs_time_to_their_heartbeat(
+        tmp_path):
+    path = _timing(tmp_path, [
+        ("01", "10:00:00", "start", "shapes", ""),
+        ("01", "10:00:00", "resumed", "a", ""),
+        ("01", "10:25:00", "scored point", "a", ""),
+        ("01", "10:30:00", "working", "a", ""),
+        ("01", "10:35:00", "working", "a", ""),  # the session ends: no event after this
+        ("02", "08:00:00", "start", "shapes", ""),
+        ("02", "08:00:00", "resumed", "a", ""),
+        ("02", "08:05:00", "working", "b", ""),  # not a run of this invocation: no time
+        ("02", "08:10:00", "trained", "a", "600"),
+        ("02", "08:12:00", "summarized", "a", "120"),
+        ("02", "08:20:00", "working", "a", ""),  # a beat after its end moves nothing
+    ])
+    assert timing.run_time(path, ["a"]) == ((35 + 12) * 60, 2)
+    assert timing.run_time(path, ["b"]) == (0, 2)
+
+
 def test_run_time_of_one_model(tmp_path):
     conv = "train_store_model_conv_num_balls_1_beta_0.1"
     all_conv = "train_store_model_all_conv_num_balls_1_beta_0.1"
