@@ -221,6 +221,19 @@ def save(summary, figures_dir):
     return path
 
 
+def settled(figures_dir, config, defaults):
+    """Whether the run (a Config) has been trained to its max_step here and its kept
+    summary was computed from that very checkpoint (identity.stale), so scoring it again
+    finds nothing to do. No TensorFlow: ./run asks it of each run it starts."""
+    on_disk = rundir.checkpoints_on_disk(config.run_dir)
+    step = max(on_disk, default=0)
+    if step < config.max_step:
+        return False
+    kept = kept_summary(figures_dir, run_name(config.run_dir))
+    return identity.stale(kept, dataclasses.asdict(config), step, None,
+                          identity.fingerprint(on_disk[step]), defaults) is None
+
+
 def current(directory, run, figures_dir, sizes=None):
     """(summary, evaluated): the loaded run's kept summary if it answers for this very
     checkpoint (identity.stale), else one evaluated now and kept (carrying what the

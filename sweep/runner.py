@@ -199,35 +199,40 @@ class Sweep:
         if self.stopping:  # a stop signal came before this run's turn
             return Outcome("stopped", argv, last="not started")
         name = os.path.basename(config.run_dir)
+        log = os.path.join(log_dir, name)
+        if (self.args.preset in SUMMARIZED
+                and summaries.settled(self.args.figures_dir, config, DEFAULTS)):
+            # trained and scored here before: main.py returns at once and create_run_summary
+            # draws only missing figures; not logged, so it adds nothing to the run's time
+            return self.work(tag, argv, config, log, gpu, name, [], lambda *a: None)
         points = self.begin(tag, config, name)
         with heartbeat(self.args.figures_dir, name):
-            return self.work(tag, argv, config, os.path.join(log_dir, name), gpu, name,
-                             points)
+            return self.work(tag, argv, config, log, gpu, name, points, self.timing)
 
-    def work(self, tag, argv, config, log, gpu, name, points):
-        """The job's training and scoring (job), logged in sweep_time.csv."""
+    def work(self, tag, argv, config, log, gpu, name, points, timing):
+        """The job's training and scoring (job), logged by timing(event, name, seconds)."""
         t0 = time.time()
         for i, step in enumerate(points):
             outcome = self.train_and_score_point(
                 tag, self.rethreaded(argv, config) if i else argv, config, log, gpu, step)
             if outcome.status != "done":
-                self.timing(outcome.event(), name, time.time() - t0)
+                timing(outcome.event(), name, time.time() - t0)
                 return outcome
         outcome = self.command(tag, self.rethreaded(argv, config) if points else argv,
                                log + ".log", gpu)
         if outcome.status != "done":
-            self.timing(outcome.event(), name, time.time() - t0)
+            timing(outcome.event(), name, time.time() - t0)
             return outcome
         if self.args.preset not in SUMMARIZED:
-            self.timing("finished", name, time.time() - t0)
+            timing("finished", name, time.time() - t0)
             return outcome
-        self.timing("trained", name, time.time() - t0)
+        timing("trained", name, time.time() - t0)
         if self.stopping:  # scored by the next ./run, which finds the run trained
             return Outcome("stopped", argv, 0, outcome.last)
         t1 = time.time()
         outcome = self.summarize(tag, config, log, gpu,
                                  bool(score_points(self.args.preset, config)))
-        self.timing(outcome.event("summarized"), name, time.time() - t1)
+        timing(outcome.event("summarized"), name, time.time() - t1)
         return outcome
 
     def rethreaded(self, argv, config):

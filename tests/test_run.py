@@ -238,6 +238,37 @@ def test_a_running_job_logs_a_heartbeat(run, monkeypatch, tmp_path):
     assert "working" not in events[events.index("summarized"):]
 
 
+def test_a_run_trained_and_scored_here_before_is_checked_without_adding_to_its_time(
+        run, monkeypatch, tmp_path):
+    (config, _), = [p for p in plan.plan("reproduce", str(tmp_path / "ck" / "ts"), (None,))
+                    if p[0].model == "conv" and p[0].num_balls == 1 and p[0].beta == 1.0]
+    os.makedirs(config.run_dir)
+    config.save(config.run_dir)
+    checkpoint = os.path.join(config.run_dir, f"ckpt-{config.max_step}")
+    with open(checkpoint + ".index", "w") as f:
+        f.write("the final checkpoint")
+    name = os.path.basename(config.run_dir)
+    folder = tmp_path / "figs" / summaries.RUNS_DIR / name
+    folder.mkdir(parents=True)
+    summary = {"run": name, "config": dataclasses.asdict(config), "step": config.max_step,
+               "evaluation": identity.EVALUATION,
+               "checkpoint": identity.fingerprint(checkpoint)}
+    (folder / summaries.SUMMARY_FILE).write_text(json.dumps(summary))
+    select = ["--reproduce", "--models=conv", "--num_balls=1", "--betas=1.0"]
+
+    def logged():
+        with open(tmp_path / "figs" / "sweep_time.csv") as f:
+            return [r["event"] for r in csv.DictReader(f) if r["run"] == name]
+
+    fake = run_sweep(run, monkeypatch, tmp_path, *select)
+    assert len(fake.calls) == 1 + 1 + len(runner.FIGURE_SCRIPTS["reproduce"])  # still run
+    assert logged() == []
+    with open(checkpoint + ".index", "w") as f:  # trained again: scoring it is work
+        f.write("another final checkpoint")
+    run_sweep(run, monkeypatch, tmp_path, *select)
+    assert logged() == ["resumed", "trained", "summarized"]
+
+
 def test_sigint_reaches_the_running_trainings_and_is_logged(tmp_path):
     """The real ./run and main.py: a stop signal is passed on (main.py saves and says so),
     logged in sweep_time.csv, and the sweep exits 130 instead of hanging."""
