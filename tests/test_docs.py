@@ -157,6 +157,19 @@ def test_the_quick_and_faithful_times_are_sweep_time_csv():
     assert f"{faithful / 3600:.1f} h over {invocations} invocations" in text("docs/faithful.md")
 
 
+def test_the_shapes_pairs_time_is_sweep_time_csv_on_the_machine_its_summaries_name():
+    from sweep import plan, timing
+    configs = [c for c, _ in plan.plan("shapes", "./checkpoints/shapes/train_store", (0,))]
+    pair = timing.run_names(configs, seed=0, objective="beta", model="burgess")
+    seconds, _ = timing.run_time(os.path.join(ROOT, "figures/shapes/sweep_time.csv"), pair)
+    assert f"took {seconds / 3600:.1f} h" in text("docs/shapes.md")
+    assert f"took {seconds / 3600:.1f} h on a 2-vCPU AVX-512 machine" in text("README.md")
+    kept = [s for s in summaries_of("figures/shapes") if s["run"] in pair]
+    assert len(kept) == 2 and all(s["config"]["precision"] == "mixed_bfloat16" for s in kept)
+    machines = {m for s in kept for m in s["machines"]}
+    assert machines and all(m.startswith("2 vCPU") and "AVX-512" in m for m in machines)
+
+
 def speed():
     from reporting import speed as speed_module
     dirs = [os.path.join(ROOT, "figures", d) for d in speed_module.DEFAULT_FOLDERS]
