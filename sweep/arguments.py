@@ -60,7 +60,8 @@ def parse_args(argv):
                         help="only runs of these objectives: beta, annealed (--shapes)")
     parser.add_argument("--train_dir", help="run directory prefix (default "
                         "./checkpoints/<preset>/train_store; faithful: "
-                        "./checkpoints/train_store)")
+                        "./checkpoints/train_store; with --figures_dir=<path>/<name>: "
+                        "./checkpoints/<name>/train_store)")
     parser.add_argument("--figures_dir", help="default figures/<preset> (the original's "
                         "sweep: figures/faithful)")
     cluster = parser.add_argument_group(
@@ -94,14 +95,19 @@ def parse_args(argv):
     args.preset = ("quick" if args.quick else "reproduce" if args.reproduce
                    else "shapes" if args.shapes else "faithful")
     sub = "" if args.preset == "faithful" else args.preset + "/"
-    if args.train_dir is None:
-        args.train_dir = f"./checkpoints/{sub}train_store"
     try:
         named = plan.suffix(extra)  # runs of other settings keep their figures apart
     except ValueError as e:
         parser.error(f"after --: {e}")
+    preset_figures = os.path.join("figures", args.preset) + named
     if args.figures_dir is None:
-        args.figures_dir = os.path.join("figures", args.preset) + named
+        args.figures_dir = preset_figures
+    elif args.train_dir is None and os.path.normpath(args.figures_dir) != preset_figures:
+        # a figures folder of one's own trains into checkpoints of its own, so that its
+        # runs (a short development run, say) never join the preset's tables
+        sub = os.path.basename(os.path.normpath(args.figures_dir)) + "/"
+    if args.train_dir is None:
+        args.train_dir = f"./checkpoints/{sub}train_store"
     return args, extra
 
 

@@ -417,3 +417,21 @@ def test_the_faithful_sweep_scores_each_run_as_it_finishes(run, monkeypatch, tmp
                                 "--num_balls=1").calls]
     trained = fake.trained()
     assert all("--max_step" not in " ".join(a) for a in trained)  # the original's commands
+
+
+def test_a_figures_folder_of_ones_own_trains_into_checkpoints_of_its_own():
+    """A short development run made for its own figures folder must not be a finished
+    run under the preset's checkpoints, where the preset's tables would collect it."""
+    def dirs(*argv):
+        args, _ = runner.parse_args(list(argv))
+        return os.path.normpath(args.train_dir), os.path.normpath(args.figures_dir)
+
+    assert dirs("--shapes") == ("checkpoints/shapes/train_store", "figures/shapes")
+    assert dirs("--shapes", "--figures_dir=figures/shapes_development", "--",
+                "--max_step=50000") == ("checkpoints/shapes_development/train_store",
+                                        "figures/shapes_development")
+    assert dirs("--figures_dir=figures/faithful/") == ("checkpoints/train_store",
+                                                       "figures/faithful")
+    assert dirs("--reproduce", "--", "--lr=1e-3")[0] == "checkpoints/reproduce/train_store"
+    assert dirs("--reproduce", "--figures_dir=f/mine", "--train_dir=c/ts") == ("c/ts",
+                                                                              "f/mine")
