@@ -43,14 +43,17 @@ DISENTANGLEMENT_LIB = ("disentanglement_lib publishes its dSprites scores for be
 
 def by_objective(found):
     """{"<network>, <objective>": [summaries, by seed]}: burgess before paper_fc, each
-    network's beta runs first (by beta), then annealed."""
+    network's beta runs first (by beta), then annealed. Runs of one objective scored at
+    different lengths (a shortened run beside full ones) are groups of their own, longest
+    first, each label ending in its length, so that no mean mixes them."""
     groups = {}
     for s in sorted(found, key=lambda s: (summaries.network_label(s),
                                           summaries.objective(s) != "beta", s["beta"],
-                                          s.get("seed", 0))):
+                                          -_images(s), s.get("seed", 0))):
         label = f"{summaries.network_label(s)}, {summaries.objective_label(s)}"
-        groups.setdefault(label, []).append(s)
-    return groups
+        groups.setdefault(label, {}).setdefault(_images(s), []).append(s)
+    return {(label if len(lengths) == 1 else f"{label} ({images:.1f}M images)"): runs
+            for label, lengths in groups.items() for images, runs in lengths.items()}
 
 
 def ranked_latents(summary):

@@ -233,3 +233,18 @@ def test_the_objective_table_puts_the_networks_side_by_side_with_the_reference(t
     assert rows["paper_fc (small sprites), beta 4"]["reference_reconstruction"] == ""
     text = open(written[1]).read()
     assert "disentangling-vae's reconstruction" in text and "| 35.61 |" in text
+
+
+def test_runs_of_one_objective_at_different_lengths_are_not_averaged(tmp_path):
+    figures = str(tmp_path)
+    short = _config(1.0, 100)  # a development run, scored once
+    found = [_keep(figures, _config(1.0, 0), [0.6, 0.6, 0.6]),
+             _keep(figures, _config(1.0, 1), [0.6, 0.6, 0.8]),
+             _keep(figures, short, [0.2])]
+    groups = shapes_figures.by_objective(found)
+    assert {k: [s.get("seed") for s in v] for k, v in groups.items()} == {
+        "paper_fc, beta 1 (4.8M images)": [0, 1], "paper_fc, beta 1 (1.6M images)": [100]}
+    rows = {r["objective"]: r for r in shapes_figures.objective_rows(found)}
+    assert rows["paper_fc, beta 1 (4.8M images)"]["beta_vae"] == pytest.approx(0.7)
+    assert rows["paper_fc, beta 1 (1.6M images)"]["beta_vae"] == pytest.approx(0.2)
+    assert list(shapes_figures.by_objective(found[:2])) == ["paper_fc, beta 1"]
