@@ -46,7 +46,7 @@ def table_with(path, header_start):
 @pytest.mark.parametrize("doc, generated, which", [
     ("docs/reproduce.md", "figures/reproduce/seeds.md", None),
     ("docs/faithful.md", "figures/faithful/recipes.md", None),
-    ("docs/shapes.md", "figures/shapes_small_sprites/shapes_objectives.md", 0),
+    ("docs/shapes.md", "figures/shapes/shapes_objectives.md", 0),
 ])
 def test_a_pasted_table_is_the_generated_one(doc, generated, which):
     """Every table of the generated file (or only its table number `which`) is in doc."""
@@ -179,6 +179,36 @@ def test_the_shapes_pairs_time_is_sweep_time_csv_on_the_machine_its_summaries_na
     assert len(kept) == 2 and all(s["config"]["precision"] == "mixed_bfloat16" for s in kept)
     machines = {m for s in kept for m in s["machines"]}
     assert machines and all(m.startswith("2 vCPU") and "AVX-512" in m for m in machines)
+
+
+def test_the_shapes_reading_is_shapes_objectives_csv():
+    """The sentences read under the shapes table say what its csv says: which beta is
+    above on each score, the shape readout and the reconstructions, on the seeds in."""
+    found = {r["objective"]: r for r in rows("figures/shapes/shapes_objectives.csv")}
+    one, four = found["burgess, beta 1"], found["burgess, beta 4"]
+    assert one["seeds"] == four["seeds"]
+    doc = text("docs/shapes.md")
+    seeds = one["seeds"].split()
+    assert f"on seeds {' and '.join([', '.join(seeds[:-1]), seeds[-1]])} are in" in doc
+
+    def spread(r, key):
+        return f"{float(r[key]):.3f} +- {float(r[key + '_sd']):.3f}"
+
+    def side(key):
+        return "above" if float(four[key]) > float(one[key]) else "below"
+
+    for said in (f"beta 4 is {side('beta_vae')} beta 1 on the beta-VAE score "
+                 f"({spread(four, 'beta_vae')} against {spread(one, 'beta_vae')})",
+                 f"{side('factor_vae')} it on FactorVAE ({spread(four, 'factor_vae')} "
+                 f"against {spread(one, 'factor_vae')})",
+                 f"({spread(four, 'shape_accuracy')} against {spread(one, 'shape_accuracy')};"
+                 " chance 0.333)",
+                 f"reconstructs at {float(one['reconstruction']):.2f} and "
+                 f"{float(four['reconstruction']):.2f} nats, beside disentangling-vae's "
+                 f"{one['reference_reconstruction']} and {four['reference_reconstruction']}"):
+        assert said in doc, said
+    assert (f"beta 4 is {side('beta_vae')} beta 1 on the beta-VAE score and "
+            f"{side('factor_vae')} it on FactorVAE" in text("README.md"))
 
 
 def speed():
