@@ -209,6 +209,20 @@ def test_the_shapes_reading_is_shapes_objectives_csv():
         assert said in doc, said
     assert (f"beta 4 is {side('beta_vae')} beta 1 on the beta-VAE score and "
             f"{side('factor_vae')} it on FactorVAE" in text("README.md"))
+    annealed = found.get("burgess, annealed (gamma 1000, C_max 25)")
+    if annealed:  # its sentence: the seeds in, the numbers, where it sits beside the betas
+        seeds = annealed["seeds"].split()
+        said = " and ".join([", ".join(seeds[:-1]), seeds[-1]]) if len(seeds) > 1 else seeds[0]
+        flat = " ".join(doc.split())
+        for said in (f"annealed objective on seeds {said}" if len(seeds) > 1
+                     else f"annealed objective on seed {said}",
+                     f"({float(annealed['reconstruction']):.2f} +- "
+                     f"{float(annealed['reconstruction_sd']):.2f} nats)",
+                     f"above chance ({spread(annealed, 'shape_accuracy')})"):
+            assert said in flat, said
+        assert abs(float(annealed["beta_vae"]) - float(four["beta_vae"])) <= float(four["beta_vae_sd"])
+        assert sorted([float(one["factor_vae"]), float(annealed["factor_vae"]),
+                       float(four["factor_vae"])])[1] == float(annealed["factor_vae"])
 
 
 def speed():
