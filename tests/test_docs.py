@@ -181,6 +181,14 @@ def test_the_shapes_pairs_time_is_sweep_time_csv_on_the_machine_its_summaries_na
     assert machines and all(m.startswith("2 vCPU") and "AVX-512" in m for m in machines)
 
 
+def seeds_said(seeds):
+    """'seed 0', 'seeds 0 and 1', 'seeds 0, 1 and 2' from a table's seeds cell."""
+    seeds = seeds.split()
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return f"seeds {', '.join(seeds[:-1])} and {seeds[-1]}"
+
+
 def test_the_shapes_reading_is_shapes_objectives_csv():
     """The sentences read under the shapes table say what its csv says: which beta is
     above on each score, the shape readout and the reconstructions, on the seeds in."""
@@ -188,8 +196,7 @@ def test_the_shapes_reading_is_shapes_objectives_csv():
     one, four = found["burgess, beta 1"], found["burgess, beta 4"]
     assert one["seeds"] == four["seeds"]
     doc = text("docs/shapes.md")
-    seeds = one["seeds"].split()
-    assert f"on seeds {' and '.join([', '.join(seeds[:-1]), seeds[-1]])} are in" in doc
+    assert f"on {seeds_said(one['seeds'])} are in" in doc
 
     def spread(r, key):
         return f"{float(r[key]):.3f} +- {float(r[key + '_sd']):.3f}"
@@ -211,17 +218,15 @@ def test_the_shapes_reading_is_shapes_objectives_csv():
             f"{side('factor_vae')} it on FactorVAE" in text("README.md"))
     annealed = found.get("burgess, annealed (gamma 1000, C_max 25)")
     if annealed:  # its sentence: the seeds in, the numbers, where it sits beside the betas
-        seeds = annealed["seeds"].split()
-        said = " and ".join([", ".join(seeds[:-1]), seeds[-1]]) if len(seeds) > 1 else seeds[0]
         flat = " ".join(doc.split())
-        for said in (f"annealed objective on seeds {said}" if len(seeds) > 1
-                     else f"annealed objective on seed {said}",
+        for said in (f"annealed objective on {seeds_said(annealed['seeds'])}",
                      f"({float(annealed['reconstruction']):.2f} +- "
                      f"{float(annealed['reconstruction_sd']):.2f} nats)",
                      f"above chance ({spread(annealed, 'shape_accuracy')})"):
             assert said in flat, said
-        assert abs(float(annealed["beta_vae"]) - float(four["beta_vae"])) <= float(four["beta_vae_sd"])
-        assert sorted([float(one["factor_vae"]), float(annealed["factor_vae"]),
+        assert (abs(float(annealed["beta_vae"]) - float(four["beta_vae"]))
+                <= float(four["beta_vae_sd"]))  # "beta 4's beta-VAE score"
+        assert sorted([float(one["factor_vae"]), float(annealed["factor_vae"]),  # "between"
                        float(four["factor_vae"])])[1] == float(annealed["factor_vae"])
 
 
