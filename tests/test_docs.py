@@ -170,11 +170,17 @@ def test_the_quick_and_faithful_times_are_sweep_time_csv():
 
 def test_the_shapes_pairs_time_is_sweep_time_csv_on_the_machine_its_summaries_name():
     from sweep import plan, timing
-    configs = [c for c, _ in plan.plan("shapes", "./checkpoints/shapes/train_store", (0,))]
+    configs = [c for c, _ in plan.plan("shapes", "./checkpoints/shapes/train_store", (0, 1, 2))]
     pair = timing.run_names(configs, seed=0, objective="beta", model="burgess")
     seconds, _ = timing.run_time(os.path.join(ROOT, "figures/shapes/sweep_time.csv"), pair)
     assert f"took {seconds / 3600:.1f} h" in text("docs/shapes.md")
     assert f"took {seconds / 3600:.1f} h on a 2-vCPU AVX-512 machine" in text("README.md")
+    annealed = [timing.run_names(configs, seed=s, objective="annealed", model="burgess")
+                for s in (0, 1, 2)]
+    side, alone = (timing.run_time(os.path.join(ROOT, "figures/shapes/sweep_time.csv"), n)[0]
+                   / 3600 for n in (annealed[0] | annealed[1], annealed[2]))
+    assert (f"seeds 0 and 1, side by side, took {side:.1f} h; seed 2's, alone on both cores, "
+            f"{alone:.1f} h" in " ".join(text("docs/shapes.md").split()))
     kept = [s for s in summaries_of("figures/shapes") if s["run"] in pair]
     assert len(kept) == 2 and all(s["config"]["precision"] == "mixed_bfloat16" for s in kept)
     machines = {m for s in kept for m in s["machines"]}
