@@ -220,11 +220,27 @@ def test_the_shapes_reading_is_shapes_objectives_csv():
                  f"{float(four['reconstruction']):.2f} nats, beside disentangling-vae's "
                  f"{one['reference_reconstruction']} and {four['reference_reconstruction']}"):
         assert said in doc, said
+    per_seed = [r for r in rows("figures/shapes/metrics.csv")
+                if r["model"] == "burgess" and r["objective"] == "beta"]
+
+    def apart(key, words):  # every seed of one beta beyond every seed of the other, or not
+        seeds = {b: [float(r[key]) for r in per_seed if float(r["beta"]) == b] for b in (1, 4)}
+        assert len(seeds[1]) == len(seeds[4]) == len(one["seeds"].split())
+        if min(seeds[4]) > max(seeds[1]):
+            return f"every beta 4 seed above every beta 1 seed on {words}"
+        if max(seeds[4]) < min(seeds[1]):
+            return f"every beta 4 seed below every beta 1 seed on {words}"
+        return f"the seeds overlapping on {words}"
+
+    flat = " ".join(doc.split())
+    for key, words in (("factor_vae", "FactorVAE"), ("beta_vae", "the beta-VAE score")):
+        assert apart(key, words) in flat, apart(key, words)
+    overlap = "(on the beta-VAE score their seeds overlap)" in " ".join(text("README.md").split())
+    assert overlap == apart("beta_vae", "").startswith("the seeds overlapping")
     assert (f"beta 4 is {side('beta_vae')} beta 1 on the beta-VAE score and "
             f"{side('factor_vae')} it on FactorVAE" in text("README.md"))
     annealed = found.get("burgess, annealed (gamma 1000, C_max 25)")
     if annealed:  # its sentence: the seeds in, the numbers, where it sits beside the betas
-        flat = " ".join(doc.split())
         for said in (f"annealed objective on {seeds_said(annealed['seeds'])}",
                      f"({float(annealed['reconstruction']):.2f} +- "
                      f"{float(annealed['reconstruction_sd']):.2f} nats)",
