@@ -172,15 +172,16 @@ def test_the_shapes_pairs_time_is_sweep_time_csv_on_the_machine_its_summaries_na
     from sweep import plan, timing
     configs = [c for c, _ in plan.plan("shapes", "./checkpoints/shapes/train_store", (0, 1, 2))]
     pair = timing.run_names(configs, seed=0, objective="beta", model="burgess")
-    seconds, _ = timing.run_time(os.path.join(ROOT, "figures/shapes/sweep_time.csv"), pair)
+    times = os.path.join(ROOT, "figures/shapes/sweep_time.csv")
+    seconds, _ = timing.run_time(times, pair)
     assert f"took {seconds / 3600:.1f} h" in text("docs/shapes.md")
     assert f"took {seconds / 3600:.1f} h on a 2-vCPU AVX-512 machine" in text("README.md")
     annealed = [timing.run_names(configs, seed=s, objective="annealed", model="burgess")
                 for s in (0, 1, 2)]
-    side, alone = (timing.run_time(os.path.join(ROOT, "figures/shapes/sweep_time.csv"), n)[0]
-                   / 3600 for n in (annealed[0] | annealed[1], annealed[2]))
+    side, alone = (timing.run_time(times, n)[0] / 3600
+                   for n in (annealed[0] | annealed[1], annealed[2]))
     assert (f"seeds 0 and 1, side by side, took {side:.1f} h; seed 2's, alone on both cores, "
-            f"{alone:.1f} h" in " ".join(text("docs/shapes.md").split()))
+            f"{alone:.1f} h" in text("docs/shapes.md"))
     kept = [s for s in summaries_of("figures/shapes") if s["run"] in pair]
     assert len(kept) == 2 and all(s["config"]["precision"] == "mixed_bfloat16" for s in kept)
     machines = {m for s in kept for m in s["machines"]}
@@ -232,11 +233,12 @@ def test_the_shapes_reading_is_shapes_objectives_csv():
             return f"every beta 4 seed below every beta 1 seed on {words}"
         return f"the seeds overlapping on {words}"
 
-    flat = " ".join(doc.split())
-    for key, words in (("factor_vae", "FactorVAE"), ("beta_vae", "the beta-VAE score")):
-        assert apart(key, words) in flat, apart(key, words)
-    overlap = "(on the beta-VAE score their seeds overlap)" in " ".join(text("README.md").split())
-    assert overlap == apart("beta_vae", "").startswith("the seeds overlapping")
+    seeds_stand = {key: apart(key, words) for key, words in
+                   (("factor_vae", "FactorVAE"), ("beta_vae", "the beta-VAE score"))}
+    for said in seeds_stand.values():
+        assert said in doc, said
+    overlap = "(on the beta-VAE score their seeds overlap)" in text("README.md")
+    assert overlap == seeds_stand["beta_vae"].startswith("the seeds overlapping")
     assert (f"beta 4 is {side('beta_vae')} beta 1 on the beta-VAE score and "
             f"{side('factor_vae')} it on FactorVAE" in text("README.md"))
     annealed = found.get("burgess, annealed (gamma 1000, C_max 25)")
@@ -245,7 +247,7 @@ def test_the_shapes_reading_is_shapes_objectives_csv():
                      f"({float(annealed['reconstruction']):.2f} +- "
                      f"{float(annealed['reconstruction_sd']):.2f} nats)",
                      f"above chance ({spread(annealed, 'shape_accuracy')})"):
-            assert said in flat, said
+            assert said in doc, said
         assert (abs(float(annealed["beta_vae"]) - float(four["beta_vae"]))
                 <= float(four["beta_vae_sd"]))  # "beta 4's beta-VAE score"
         betas = float(one["factor_vae"]), float(four["factor_vae"])
